@@ -1,0 +1,253 @@
+"""Build: one bilingual source per chapter -> a Hindi view and an English view.
+
+A source (``notebooks/source/NN_slug.md``, jupytext MyST) holds every prose cell
+twice, a ``lang-hi`` cell followed by its ``lang-en`` twin; code cells carry no
+language tag. The build checks that, executes the source once with nbclient and
+writes ``notebooks/hi/NN_slug.ipynb`` and ``notebooks/en/NN_slug.ipynb``: the
+same code cells with the same outputs, each with the prose of one language.
+It records every notebook's execution time in ``build_times.json``.
+
+    python -m course_utils.build            # build every source
+    python -m course_utils.build 01 03      # build the sources whose name contains 01 or 03
+    python -m course_utils.build --check    # fail if a view is stale, missing or broken (no execution)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbformat import NotebookNode
+
+from .glossary import check_pair
+
+ROOT = Path(__file__).resolve().parent.parent
+TREES = {"notebooks": 60.0, "solutions": 45.0}   # folder -> time budget per view, seconds
+LANGS = ("hi", "en")
+TIMINGS = ROOT / "build_times.json"
+
+
+class BuildError(Exception):
+    """A source that cannot be built, with what is wrong and where."""
+
+
+def sources(names: list[str] | None = None, root: Path = ROOT) -> list[Path]:
+    """All chapter and solution sources, or those whose file name contains one of `names`."""
+    found = sorted(p for tree in TREES for p in (root / tree / "source").glob("*.md"))
+    return [p for p in found if not names or any(n in p.name for n in names)]
+
+
+def view_path(src: Path, lang: str) -> Path:
+    """Where the `lang` view of source `src` lives: ../<lang>/<stem>.ipynb."""
+    return src.parent.parent / lang / f"{src.stem}.ipynb"
+
+
+def lang_of(cell: NotebookNode) -> str | None:
+    """'hi' or 'en' for a tagged prose cell, else None."""
+    tags = [t for t in cell.get("metadata", {}).get("tags", []) if t in ("lang-hi", "lang-en")]
+    return tags[0][5:] if len(tags) == 1 else None
+
+
+def _structure(md: str) -> dict[str, list]:
+    """What a prose cell and its translation must share: headings, anchors, formulas, tables, links, images."""
+    text = re.sub(r"```.*?```", "", md, flags=re.S)
+    links = [re.sub(r"/(hi|en)/", "/LANG/", t) for t in re.findall(r"\]\(([^)\s]+)\)", text)]
+    return {"heading levels": [len(m) for m in re.findall(r"^(#+)\s", text, flags=re.M)],
+            "anchors": re.findall(r"<a (?:id|name)=\"([^\"]+)\"", text),
+            "display formulas": [text.count("$$")],
+            "table rows": [len(re.findall(r"^\s*\|", text, flags=re.M))],
+            "links": links, "images": [text.count("![")]}
+
+
+def validate(nb: NotebookNode, name: str) -> None:
+    """Refuse a source whose prose is untagged, unpaired, structurally different or mistranslated."""
+    errors: list[str] = []
+    cells = nb.cells
+    i = 0
+    while i < len(cells):
+        cell = cells[i]
+        first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else "(empty)"
+        if cell.cell_type == "code":
+            if cell.get("metadata", {}).get("tags") and any(t.startswith("lang-") for t in cell.metadata.tags):
+                errors.append(f"cell {i} is code but has a language tag: {first!r}")
+            i += 1
+            continue
+        lang = lang_of(cell)
+        if lang is None:
+            errors.append(f"cell {i} is prose without exactly one tag lang-hi or lang-en: {first!r}")
+            i += 1
+            continue
+        twin = cells[i + 1] if i + 1 < len(cells) else None
+        if lang != "hi" or twin is None or twin.cell_type != "markdown" or lang_of(twin) != "en":
+            errors.append(f"cell {i} ({lang}) is not a lang-hi cell followed by its lang-en twin: {first!r}")
+            i += 1
+            continue
+        a, b = _structure(cell.source), _structure(twin.source)
+        for key in a:
+            if a[key] != b[key]:
+                errors.append(f"cells {i}/{i + 1} differ in {key}: hi {a[key]} vs en {b[key]} ({first!r})")
+        for link in re.findall(r"\]\(([^)\s]+)\)", cell.source):
+            if "/en/" in link:
+                errors.append(f"cell {i}: Hindi prose links to an English view: {link}")
+        for link in re.findall(r"\]\(([^)\s]+)\)", twin.source):
+            if "/hi/" in link:
+                errors.append(f"cell {i + 1}: English prose links to a Hindi view: {link}")
+        errors += [f"cell {i} (hi): {p}" for p in check_pair(cell.source, twin.source)]
+        i += 2
+    if errors:
+        raise BuildError(f"{name}: {len(errors)} problem(s):\n  " + "\n  ".join(errors))
+
+
+def read_source(src: Path) -> NotebookNode:
+    """Read and validate a source; give every cell a stable id."""
+    if not src.is_file():
+        raise BuildError(f"{src}: no such source file")
+    try:
+        nb = jupytext.read(src, fmt="md:myst")
+    except Exception as err:
+        raise BuildError(f"{src}: not a readable jupytext MyST file: {err}") from err
+    validate(nb, src.name)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"c{i:03d}"
+    nb.metadata.pop("jupytext", None)
+    return nb
+
+
+def split(nb: NotebookNode, lang: str) -> NotebookNode:
+    """The `lang` view: every code cell, and the prose cells tagged lang-<lang>."""
+    view = nbformat.v4.new_notebook(metadata=dict(nb.metadata))
+    view.metadata["course"] = {"language": lang}
+    view.cells = [c for c in nb.cells if c.cell_type == "code" or lang_of(c) == lang]
+    return view
+
+
+def execute(nb: NotebookNode, cwd: Path, timeout: int = 900) -> float:
+    """Run every cell of `nb` in a fresh kernel, in place; return the wall time in seconds."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(cwd)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        raise BuildError(f"a cell failed:\n{str(err)[-3000:]}") from err
+    return time.perf_counter() - start
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file, so a failure never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_one(src: Path) -> float:
+    """Execute one source and write both views; return its execution time."""
+    nb = read_source(src)
+    seconds = execute(nb, src.parent)
+    for lang in LANGS:
+        write_atomic(view_path(src, lang), nbformat.writes(split(nb, lang)) + "\n")
+    return seconds
+
+
+def _record(times: dict[str, float], root: Path = ROOT) -> None:
+    record = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    record.setdefault("notebooks", {})
+    record["machine"] = f"{os.cpu_count()} CPU cores, torch threads from COURSE_THREADS or 2"
+    for src_rel, sec in times.items():
+        tree = src_rel.split("/")[0]
+        record["notebooks"][src_rel] = {"seconds": round(sec, 1), "budget": TREES[tree]}
+    record["notebooks"] = dict(sorted(record["notebooks"].items()))
+    write_atomic(TIMINGS, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+
+
+def _cells(nb: NotebookNode) -> list[tuple]:
+    return [(c.cell_type, c.source, tuple(c.get("metadata", {}).get("tags", []))) for c in nb.cells]
+
+
+def check(root: Path = ROOT) -> list[str]:
+    """Every reason a view is stale against its source, missing, unexecuted or differs between languages."""
+    problems: list[str] = []
+    for src in sources(root=root):
+        rel = src.relative_to(root)
+        try:
+            nb = read_source(src)
+        except BuildError as err:
+            problems.append(str(err))
+            continue
+        views = {}
+        for lang in LANGS:
+            path = view_path(src, lang)
+            if not path.exists():
+                problems.append(f"{rel}: the {lang} view {path.relative_to(root)} is missing; run the build")
+                continue
+            views[lang] = nbformat.read(path, as_version=4)
+            if _cells(views[lang]) != _cells(split(nb, lang)):
+                problems.append(f"{rel}: the {lang} view is stale; run `python -m course_utils.build {src.stem}`")
+            elif any(c.cell_type == "code" and c.source.strip() and c.execution_count is None
+                     for c in views[lang].cells):
+                problems.append(f"{rel}: the {lang} view has unexecuted code cells; run the build")
+        if len(views) == 2:
+            outs = [[c.get("outputs") for c in views[lang].cells if c.cell_type == "code"] for lang in LANGS]
+            if outs[0] != outs[1]:
+                problems.append(f"{rel}: the hi and en views have different outputs; rebuild both")
+    for tree in TREES:
+        for lang in LANGS:
+            for view in sorted((root / tree / lang).glob("*.ipynb")):
+                if not (root / tree / "source" / f"{view.stem}.md").exists():
+                    problems.append(f"{view.relative_to(root)} has no source in {tree}/source/")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.build", description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help="build only sources whose file name contains one of these")
+    parser.add_argument("--check", action="store_true", help="check the views against their sources; run nothing")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = check()
+        for p in problems:
+            print(f"✗ {p}")
+        print(f"{'✗' if problems else '✓'} {len(problems)} problem(s) in {len(sources())} sources")
+        return 1 if problems else 0
+    todo = sources(args.names)
+    if not todo:
+        print(f"no source matches {args.names}", file=sys.stderr)
+        return 2
+    times, failed = {}, []
+    for src in todo:
+        rel = str(src.relative_to(ROOT))
+        print(f"▶ {rel} ...", flush=True)
+        try:
+            times[rel] = build_one(src)
+        except BuildError as err:
+            failed.append(rel)
+            print(f"✗ {err}", file=sys.stderr)
+            continue
+        budget = TREES[rel.split("/")[0]]
+        flag = "✓" if times[rel] <= budget else f"⚠ over the {budget:.0f} s budget"
+        print(f"  {times[rel]:.1f} s {flag}", flush=True)
+    if times:
+        _record(times)
+    if failed:
+        print(f"✗ failed: {failed}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

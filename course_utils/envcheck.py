@@ -1,0 +1,61 @@
+"""Environment check for chapter 00: what is missing, and the command that fixes it."""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+
+from . import data
+
+PACKAGES = {  # import name -> pip name
+    "torch": "torch==2.14.1", "torchvision": "torchvision==0.29.1", "numpy": "numpy",
+    "matplotlib": "matplotlib", "ipywidgets": "ipywidgets", "tqdm": "tqdm", "sklearn": "scikit-learn",
+}
+
+
+@dataclass
+class Item:
+    """One line of the report: what was checked, whether it is fine, and how to fix it."""
+
+    what: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def check_environment(datasets: tuple[str, ...] = ("mnist", "fashion_mnist")) -> list[Item]:
+    """Check Python, the packages and the data the course needs; never download anything."""
+    items = [Item("Python", sys.version_info >= (3, 10), sys.version.split()[0],
+                  "install Python 3.10 or newer (3.11 is tested)")]
+    for module, pip_name in PACKAGES.items():
+        try:
+            mod = importlib.import_module(module)
+            items.append(Item(module, True, getattr(mod, "__version__", "?")))
+        except Exception as err:  # missing, or torchvision built for another torch
+            items.append(Item(module, False, f"{type(err).__name__}: {str(err)[:80]}",
+                              f"pip install '{pip_name}'  (or: pip install -e . from the course folder)"))
+    for name in datasets:
+        try:
+            found = data._load_arrays(name, None, False)
+            n = {s: (0 if v is None else len(v[1])) for s, v in found.items()}
+            items.append(Item(f"data: {name}", True, f"train {n['train']:,} / test {n['test']:,} images, checksums OK"))
+        except (data.DataNotFoundError, data.DataChecksumError) as err:
+            fix = ("sudo apt-get install dataset-fashion-mnist" if name == "fashion_mnist"
+                   else f"set {data.ENV_VAR} to a folder with the MNIST files, or go online once")
+            items.append(Item(f"data: {name}", False, str(err).splitlines()[0][:90], fix))
+    import torch
+    items.append(Item("CPU threads", True, f"{torch.get_num_threads()} of {os.cpu_count()} cores (no GPU needed)"))
+    return items
+
+
+def report(items: list[Item]) -> bool:
+    """Print the check as a short table; return True when nothing is missing."""
+    for it in items:
+        print(f"{'✅' if it.ok else '❌'} {it.what:<22} {it.detail}")
+        if not it.ok:
+            print(f"   → fix / उपाय: {it.fix}")
+    ok = all(it.ok for it in items)
+    print("\n" + ("✅ सब तैयार / Everything is ready." if ok else
+                  "❌ ऊपर के ❌ ठीक करें / Fix the ❌ lines above, then restart the kernel."))
+    return ok

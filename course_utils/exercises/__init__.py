@@ -1,0 +1,134 @@
+"""Exercises that check themselves, in the style of Kaggle's learntools.
+
+A chapter imports its exercises (``from course_utils.exercises import ch01``) and
+a learner calls, for each one:
+
+* ``ch01.ex1.check(answer)``: correct, incorrect with the reason, or not attempted yet;
+* ``ch01.ex1.hint()`` / ``hint(2)``: graded hints, each more concrete than the last;
+* ``ch01.ex1.solution()``: the answer's code and a link to the solution notebook.
+
+A checker is a plain function that runs the learner's answer on real inputs and
+calls :func:`expect` for each property the answer must have. An untouched stub
+(``None``, ``...``, a function whose body is ``...`` or that raises
+``NotImplementedError``) is reported as *not attempted yet*, never as an error,
+so a chapter runs from top to bottom before the learner has written anything.
+"""
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.display import Markdown, display
+
+CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
+
+
+class Wrong(Exception):
+    """Raised by a checker: the answer is incorrect, with the reason in both languages."""
+
+    def __init__(self, en: str, hi: str):
+        super().__init__(en)
+        self.en, self.hi = en, hi
+
+
+class NotAttempted(Exception):
+    """Raised when the answer is still the stub."""
+
+
+def expect(condition: bool, en: str, hi: str) -> None:
+    """Fail the check with a bilingual reason unless `condition` holds."""
+    if not condition:
+        raise Wrong(en, hi)
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call the learner's function; a stub result (None, NotImplementedError) means not attempted."""
+    try:
+        out = fn(*args, **kwargs)
+    except NotImplementedError as err:
+        raise NotAttempted from err
+    except Wrong:
+        raise
+    except Exception as err:  # the learner's code crashed: say how, do not raise
+        raise Wrong(f"your code raised {type(err).__name__}: {err}",
+                    f"आपके code में {type(err).__name__} error आया: {err}") from err
+    if out is None or out is Ellipsis:
+        raise NotAttempted
+    return out
+
+
+@dataclass
+class Outcome:
+    """The result of grading one answer."""
+
+    status: str
+    en: str = ""
+    hi: str = ""
+
+    def __bool__(self) -> bool:
+        return self.status == CORRECT
+
+    def message(self) -> str:
+        if self.status == CORRECT:
+            return "✅ सही / Correct"
+        if self.status == NOT_ATTEMPTED:
+            return ("⏳ अभी कोशिश नहीं की / Not attempted yet: ऊपर अपना answer लिखें और यह cell फिर चलाएँ "
+                    "/ write your answer above and run this cell again.")
+        return f"❌ अभी सही नहीं / Not yet: {self.hi} / {self.en}"
+
+
+@dataclass
+class Exercise:
+    """One exercise: a checker, graded bilingual hints and the solution code."""
+
+    chapter: str          # e.g. "01_autoencoder_basics": the solution notebook has the same name
+    number: int
+    checker: Callable[[Any], None]
+    hints: list[tuple[str, str]]      # (Hindi, English), from gentle to concrete
+    solution_code: str
+    history: list[str] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.hints:
+            raise ValueError(f"exercise {self.chapter} #{self.number} needs at least one hint")
+        self.solution_code = textwrap.dedent(self.solution_code).strip()
+
+    def grade(self, answer: Any = None) -> Outcome:
+        """Grade `answer` without printing: correct, incorrect (with the reason) or not attempted."""
+        if answer is None or answer is Ellipsis:
+            return Outcome(NOT_ATTEMPTED)
+        try:
+            self.checker(answer)
+        except NotAttempted:
+            return Outcome(NOT_ATTEMPTED)
+        except Wrong as w:
+            return Outcome(INCORRECT, w.en, w.hi)
+        return Outcome(CORRECT)
+
+    def check(self, answer: Any = None) -> None:
+        """Grade `answer` and print the verdict in both languages."""
+        outcome = self.grade(answer)
+        self.history.append(outcome.status)
+        print(outcome.message())
+
+    def hint(self, level: int = 1) -> None:
+        """Print hint number `level` (1 is the gentlest)."""
+        if not 1 <= level <= len(self.hints):
+            raise ValueError(f"this exercise has hints 1 to {len(self.hints)}; got {level}")
+        hi, en = self.hints[level - 1]
+        print(f"💡 Hint {level}/{len(self.hints)}: {hi}\n   {en}")
+
+    def solution_link(self, lang: str) -> str:
+        """Relative link, from a chapter view, to this exercise in the solution notebook of `lang`."""
+        if lang not in ("hi", "en"):
+            raise ValueError(f"lang must be 'hi' or 'en', got {lang!r}")
+        return f"../../solutions/{lang}/{self.chapter}.ipynb#ex-{self.number}"
+
+    def solution(self) -> None:
+        """Show the solution code and links to the worked solution in both languages."""
+        display(Markdown(
+            f"**Solution / हल, exercise {self.number}**\n\n```python\n{self.solution_code}\n```\n\n"
+            f"[हिंदी solution notebook]({self.solution_link('hi')}) · "
+            f"[English solution notebook]({self.solution_link('en')})"))

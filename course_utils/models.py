@@ -1,0 +1,50 @@
+"""Models that several chapters reuse. Each chapter builds its model by hand first."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+class Autoencoder(nn.Module):
+    """The seed's MLP autoencoder, 784-128-code, ReLU inside and a sigmoid at the output (chapter 01)."""
+
+    def __init__(self, code_size: int = 32, hidden: int = 128, n_pixels: int = 784):
+        super().__init__()
+        if code_size < 1 or hidden < 1:
+            raise ValueError(f"code_size and hidden must be positive, got {code_size} and {hidden}.")
+        self.encoder = nn.Sequential(nn.Linear(n_pixels, hidden), nn.ReLU(), nn.Linear(hidden, code_size))
+        self.decoder = nn.Sequential(nn.Linear(code_size, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, n_pixels), nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct x; images (N, 1, 28, 28) come back in the same shape."""
+        flat = x.flatten(1)
+        return self.decoder(self.encoder(flat)).view_as(x)
+
+
+class MLPVAE(nn.Module):
+    """The seeds' MLP VAE (784-400-latent); returns (x_hat, mu, logvar)."""
+
+    def __init__(self, latent: int = 20, hidden: int = 400, n_pixels: int = 784):
+        super().__init__()
+        self.fc1, self.fc_mu, self.fc_logvar = nn.Linear(n_pixels, hidden), nn.Linear(hidden, latent), nn.Linear(hidden, latent)
+        self.fc2, self.fc3 = nn.Linear(latent, hidden), nn.Linear(hidden, n_pixels)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log-variance of q(z|x)."""
+        h = torch.relu(self.fc1(x.flatten(1)))
+        return self.fc_mu(h), self.fc_logvar(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Bernoulli means of p(x|z), flat (N, 784)."""
+        return torch.sigmoid(self.fc3(torch.relu(self.fc2(z))))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparameterization trick
+        return self.decode(z).view_as(x), mu, logvar
