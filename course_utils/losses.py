@@ -27,7 +27,7 @@ def bce_per_image(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy summed over pixels, averaged over images; x and x_hat must lie in [0, 1]."""
     _check_pair(x_hat, x)
     for name, t in (("x_hat", x_hat), ("x", x)):
-        lo, hi = float(t.min()), float(t.max())
+        lo, hi = (float(v) for v in torch.aminmax(t.detach()))
         if lo < 0 or hi > 1:
             raise ValueError(
                 f"BCE needs {name} in [0, 1] but it spans [{lo:.3g}, {hi:.3g}]. "

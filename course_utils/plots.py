@@ -32,7 +32,7 @@ def show_images(x: torch.Tensor, nrow: int = 10, title: str | None = None, ax=No
     if own:
         rows = (len(imgs) + nrow - 1) // nrow
         _, ax = plt.subplots(figsize=(scale * 0.6 * min(nrow, len(imgs)), scale * 0.6 * rows + 0.4))
-    ax.imshow(grid.clamp(0, 1), cmap="gray_r", vmin=0, vmax=1)
+    ax.imshow(grid.clamp(0, 1).numpy(), cmap="gray_r", vmin=0, vmax=1)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
@@ -79,7 +79,7 @@ def plot_latent(z: torch.Tensor, labels: torch.Tensor, title: str = "latent spac
     own = ax is None
     if own:
         _, ax = plt.subplots(figsize=(5.2, 4.4))
-    sc = ax.scatter(z[:, 0], z[:, 1], c=labels.cpu(), cmap="tab10", s=4, alpha=0.7, vmin=-0.5, vmax=9.5)
+    sc = ax.scatter(z[:, 0].numpy(), z[:, 1].numpy(), c=labels.cpu().numpy(), cmap="tab10", s=4, alpha=0.7, vmin=-0.5, vmax=9.5)
     cbar = plt.colorbar(sc, ax=ax, ticks=range(10))
     if classes:
         cbar.ax.set_yticklabels(classes)

@@ -24,7 +24,7 @@ def image_explorer(draw: Callable[..., torch.Tensor], title: Callable[..., str] 
         imgs = _images(draw(**values))
         fig, axes = plt.subplots(1, len(imgs), figsize=(1.3 * len(imgs), 1.6), squeeze=False)
         for ax, img in zip(axes[0], imgs):
-            ax.imshow(img[0].clamp(0, 1), cmap="gray_r", vmin=0, vmax=1)
+            ax.imshow(img[0].clamp(0, 1).numpy(), cmap="gray_r", vmin=0, vmax=1)
             ax.set_axis_off()
         if title:
             fig.suptitle(title(**values))

@@ -1,0 +1,47 @@
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from course_utils import plots
+from course_utils.widgets import image_explorer
+
+
+def test_images_accept_three_layouts_and_refuse_others():
+    for shape in [(4, 784), (4, 28, 28), (4, 1, 28, 28)]:
+        assert plots._images(torch.rand(shape)).shape == (4, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"\(4, 3, 28, 28\)"):
+        plots._images(torch.rand(4, 3, 28, 28))
+
+
+def test_plots_draw(monkeypatch):
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(1))
+    plots.show_images(torch.rand(12, 784), nrow=6, title="t")
+    plots.show_reconstructions(torch.rand(5, 1, 28, 28), torch.rand(5, 784))
+    plots.plot_history({"loss": [3.0, 2.0], "val_loss": [3.5, 2.5]})
+    plots.plot_latent(torch.randn(50, 2), torch.randint(0, 10, (50,)))
+    assert len(shown) == 4
+    plt.close("all")
+
+
+def test_plot_errors_say_what_is_wrong():
+    with pytest.raises(KeyError, match="kl"):
+        plots.plot_history({"loss": [1.0]}, ["kl"])
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        plots.plot_latent(torch.randn(10, 3), torch.zeros(10))
+    with pytest.raises(ValueError, match="originals"):
+        plots.show_reconstructions(torch.rand(5, 784), torch.rand(3, 784))
+
+
+def test_image_explorer(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda: None)
+    calls = []
+    w = image_explorer(lambda a: (calls.append(a), torch.rand(2, 784))[1], lambda a: f"a={a}",
+                       a=W.FloatSlider(value=0.5, min=0, max=1))
+    assert isinstance(w, W.interactive)
+    w.children[0].value = 0.25
+    assert calls[-1] == 0.25
+    with pytest.raises(ValueError, match="slider"):
+        image_explorer(lambda: torch.rand(1, 784))
+    plt.close("all")
