@@ -164,15 +164,16 @@ def _download(key: str, cache: Path) -> None:
     """Download a dataset with torchvision into `cache`, all or nothing."""
     from torchvision import datasets
 
-    cls = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}[key]
+    folder = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}[key]  # torchvision's layout
+    cls = getattr(datasets, folder)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=cache))
     try:
         cls(root=str(tmp), train=True, download=True)
         cls(root=str(tmp), train=False, download=True)
-        final = cache / cls.__name__ / "raw"
+        final = cache / folder / "raw"
         final.mkdir(parents=True, exist_ok=True)
-        for f in (tmp / cls.__name__ / "raw").iterdir():
+        for f in (tmp / folder / "raw").iterdir():
             os.replace(f, final / f.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
