@@ -1,7 +1,8 @@
 """Widgets: sliders that redraw an image, for exploring a model by hand.
 
-Widgets need a live kernel (JupyterLab, Colab); a saved notebook or GitHub shows
-only the first drawing.
+The first drawing is an ordinary output, so a saved notebook (GitHub, nbviewer)
+shows it too; moving a slider in a live kernel (JupyterLab, Colab) redraws that
+same output in place.
 """
 from __future__ import annotations
 
@@ -10,24 +11,34 @@ from collections.abc import Callable
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
 
 from .plots import _images
 
 
+def _figure(imgs: torch.Tensor, title: str | None) -> plt.Figure:
+    """One row of images as a closed figure, ready to display."""
+    fig, axes = plt.subplots(1, len(imgs), figsize=(1.3 * len(imgs), 1.6), squeeze=False)
+    for ax, img in zip(axes[0], imgs):
+        ax.imshow(img[0].clamp(0, 1).numpy(), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    plt.close(fig)  # displayed explicitly below, not again at the end of the cell
+    return fig
+
+
 def image_explorer(draw: Callable[..., torch.Tensor], title: Callable[..., str] | None = None,
-                   **sliders: W.Widget) -> W.interactive:
-    """Show draw(**slider values) as images and redraw whenever a slider moves."""
+                   **sliders: W.ValueWidget) -> None:
+    """Show the sliders and draw(**slider values) as a row of images, redrawn whenever a slider moves."""
     if not sliders:
         raise ValueError("give at least one slider, for example alpha=ipywidgets.FloatSlider(...)")
 
-    def redraw(**values) -> None:
-        imgs = _images(draw(**values))
-        fig, axes = plt.subplots(1, len(imgs), figsize=(1.3 * len(imgs), 1.6), squeeze=False)
-        for ax, img in zip(axes[0], imgs):
-            ax.imshow(img[0].clamp(0, 1).numpy(), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_axis_off()
-        if title:
-            fig.suptitle(title(**values))
-        plt.show()
+    def figure() -> plt.Figure:
+        values = {name: s.value for name, s in sliders.items()}
+        return _figure(_images(draw(**values)), title(**values) if title else None)
 
-    return W.interactive(redraw, **sliders)
+    display(W.VBox(list(sliders.values())))
+    handle = display(figure(), display_id=True)
+    for s in sliders.values():
+        s.observe(lambda _change: handle.update(figure()), names="value")

@@ -34,14 +34,27 @@ def test_plot_errors_say_what_is_wrong():
         plots.show_reconstructions(torch.rand(5, 784), torch.rand(3, 784))
 
 
-def test_image_explorer(monkeypatch):
-    monkeypatch.setattr(plt, "show", lambda: None)
+def test_image_explorer_draws_then_redraws_in_place(monkeypatch):
+    from course_utils import widgets
+
+    shown = []
+
+    class Handle:
+        def update(self, fig):
+            shown.append(("update", fig))
+
+    def fake_display(obj, display_id=False):
+        shown.append(("display", obj))
+        return Handle() if display_id else None
+
+    monkeypatch.setattr(widgets, "display", fake_display)
     calls = []
-    w = image_explorer(lambda a: (calls.append(a), torch.rand(2, 784))[1], lambda a: f"a={a}",
-                       a=W.FloatSlider(value=0.5, min=0, max=1))
-    assert isinstance(w, W.interactive)
-    w.children[0].value = 0.25
-    assert calls[-1] == 0.25
+    slider = W.FloatSlider(value=0.5, min=0, max=1)
+    image_explorer(lambda a: (calls.append(a), torch.rand(2, 784))[1], lambda a: f"a={a}", a=slider)
+    assert [kind for kind, _ in shown] == ["display", "display"] and calls == [0.5]
+    assert shown[1][1].axes[0].figure._suptitle.get_text() == "a=0.5"
+    slider.value = 0.25
+    assert calls[-1] == 0.25 and shown[-1][0] == "update"
     with pytest.raises(ValueError, match="slider"):
         image_explorer(lambda: torch.rand(1, 784))
     plt.close("all")
