@@ -27,7 +27,7 @@ def show_images(x: torch.Tensor, nrow: int = 10, title: str | None = None, ax=No
                 scale: float = 1.0) -> None:
     """Show images as one grid (torchvision's make_grid), nrow per row."""
     imgs = _images(x)
-    grid = make_grid(imgs, nrow=nrow, padding=2, pad_value=1.0)[0]
+    grid = make_grid(imgs, nrow=nrow, padding=2, pad_value=0.0)[0]  # white gaps (cmap gray_r)
     own = ax is None
     if own:
         rows = (len(imgs) + nrow - 1) // nrow
