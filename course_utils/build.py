@@ -38,8 +38,9 @@ class BuildError(Exception):
     """A source that cannot be built, with what is wrong and where."""
 
 
-def sources(names: list[str] | None = None, root: Path = ROOT) -> list[Path]:
+def sources(names: list[str] | None = None, root: Path | None = None) -> list[Path]:
     """All chapter and solution sources, or those whose file name contains one of `names`."""
+    root = root or ROOT
     found = sorted(p for tree in TREES for p in (root / tree / "source").glob("*.md"))
     return [p for p in found if not names or any(n in p.name for n in names)]
 
@@ -180,8 +181,9 @@ def _cells(nb: NotebookNode) -> list[tuple]:
     return [(c.cell_type, c.source, tuple(c.get("metadata", {}).get("tags", []))) for c in nb.cells]
 
 
-def check(root: Path = ROOT) -> list[str]:
+def check(root: Path | None = None) -> list[str]:
     """Every reason a view is stale against its source, missing, unexecuted or differs between languages."""
+    root = root or ROOT
     problems: list[str] = []
     for src in sources(root=root):
         rel = src.relative_to(root)

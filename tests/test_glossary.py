@@ -43,3 +43,9 @@ def test_glossary_file_parses_and_unknown_terms_are_refused():
 @pytest.mark.parametrize("src", sources(), ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_every_hindi_cell_keeps_the_terms(src):
     read_source(src)  # raises BuildError listing every glossary problem
+
+
+def test_mistranslations_match_whole_words_only():
+    assert glossary._has_word("यह भार है", "भार")
+    assert not glossary._has_word("यह भारी है", "भार")           # heavy, not weight
+    assert not glossary.check_pair("यह model भारी है।", "This model is heavy.")
