@@ -2,8 +2,10 @@
 
 The loop batches by *indexing* a tensor that is already in memory
 (``x[idx]``), instead of a DataLoader that turns each image into a tensor one at
-a time. On a 2-core CPU this is about 3-4x faster (``benchmarks/bench_training.py``
-measures it).
+a time. For small models the per-image Python work of a DataLoader can cost as much
+as the model itself, so indexing is faster (2-3x for the MLP VAE on a 2-core CPU);
+``benchmarks/bench_training.py`` measures by how much (``make bench``); its last
+result is committed beside it.
 """
 from __future__ import annotations
 
