@@ -39,10 +39,13 @@ class BuildError(Exception):
 
 
 def sources(names: list[str] | None = None, root: Path | None = None) -> list[Path]:
-    """All chapter and solution sources, or those whose file name contains one of `names`."""
+    """All chapter and solution sources, or those whose path (from the repo root) contains one of `names`.
+
+    "01" picks chapter 01 and its solution; "solutions/" or "solutions/source/01" only solutions.
+    """
     root = root or ROOT
     found = sorted(p for tree in TREES for p in (root / tree / "source").glob("*.md"))
-    return [p for p in found if not names or any(n in p.name for n in names)]
+    return [p for p in found if not names or any(n in p.relative_to(root).as_posix() for n in names)]
 
 
 def view_path(src: Path, lang: str) -> Path:
@@ -218,7 +221,7 @@ def check(root: Path | None = None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.build", description=__doc__.split("\n")[0])
-    parser.add_argument("names", nargs="*", help="build only sources whose file name contains one of these")
+    parser.add_argument("names", nargs="*", help="build only sources whose path contains one of these, e.g. 01 or solutions/source/01")
     parser.add_argument("--check", action="store_true", help="check the views against their sources; run nothing")
     args = parser.parse_args(argv)
     if args.check:

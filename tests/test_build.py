@@ -142,3 +142,12 @@ def test_timing_record_covers_every_view_within_budget():
         entry = record[rel]
         assert entry["seconds"] <= entry["budget"] == build.TREES[rel.split("/")[0]], \
             f"{rel}: {entry['seconds']} s is over its {entry['budget']} s budget"
+
+
+def test_sources_are_picked_by_any_part_of_their_path():
+    both = build.sources(["01_autoencoder_basics"])
+    assert [p.relative_to(build.ROOT).as_posix() for p in both] == [
+        "notebooks/source/01_autoencoder_basics.md", "solutions/source/01_autoencoder_basics.md"]
+    only = build.sources(["solutions/source/01"])
+    assert [p.relative_to(build.ROOT).as_posix() for p in only] == ["solutions/source/01_autoencoder_basics.md"]
+    assert build.sources(["no-such-chapter"]) == []
