@@ -2,8 +2,8 @@
 
 Same model (the seeds' MLP VAE, 784-400-20), same loss, batch 128, 8,000 MNIST digits,
 2 CPU threads. The DataLoader side reads PIL images through torchvision's ToTensor, as
-most tutorials do. Prints examples per second for each
-and the speed-up, as medians over interleaved rounds.
+most tutorials do. Prints examples per second for each and the speed-up, as medians
+over interleaved rounds.
 
     python benchmarks/bench_training.py [--epochs 3] [--repeats 5]
 """
@@ -80,7 +80,8 @@ def main() -> None:
     mnist = load_mnist(n_train=8000, n_test=2000)
     x, y = mnist.x_train, mnist.y_train
     n = len(x) * args.epochs
-    run_in_memory(x, 1), run_dataloader(x, y, 1)  # warm-up: first-call set-up is not training speed
+    run_in_memory(x, 1)  # warm-up: first-call set-up is not training speed
+    run_dataloader(x, y, 1)
     # Interleave the two sides, so that a busy spell on the machine hits both alike,
     # and report medians: one lucky or unlucky run moves neither figure.
     rounds = [(run_in_memory(x, args.epochs), run_dataloader(x, y, args.epochs)) for _ in range(args.repeats)]

@@ -221,7 +221,8 @@ def check(root: Path | None = None) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.build", description=__doc__.split("\n")[0])
-    parser.add_argument("names", nargs="*", help="build only sources whose path contains one of these, e.g. 01 or solutions/source/01")
+    parser.add_argument("names", nargs="*",
+                        help="build only sources whose path contains one of these, e.g. 01 or solutions/source/01")
     parser.add_argument("--check", action="store_true", help="check the views against their sources; run nothing")
     args = parser.parse_args(argv)
     if args.check:
