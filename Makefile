@@ -27,10 +27,10 @@ test: install
 	  tests notebooks/hi notebooks/en solutions/hi solutions/en
 
 build: install
-	$(PY) -m course_utils.build
+	$(PY) -m course_utils.tools.build
 
 check: install
-	$(PY) -m course_utils.build --check
+	$(PY) -m course_utils.tools.build --check
 
 bench: install
 	$(PY) benchmarks/bench_training.py

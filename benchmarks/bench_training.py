@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torchvision import transforms
 
-from course_utils.build import write_atomic
+from course_utils.tools.build import write_atomic
 from course_utils.data import PILImageDataset, load_mnist
 from course_utils.losses import bce_per_image, gaussian_kl
 from course_utils.models import MLPVAE

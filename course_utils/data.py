@@ -20,6 +20,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 
 ENV_VAR = "COURSE_DATA"
+SPLIT_SEED_VAR = "COURSE_SPLIT_SEED"   # draws another train/test sample; `make split-seeds` uses it
 REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 DEBIAN_ROOT = Path("/usr/share/datasets")
 CACHE = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch")) / "datasets"
@@ -116,8 +118,14 @@ def _read_bytes(folder: Path, stem: str) -> bytes | None:
     """The decompressed bytes of `stem` in `folder` (plain or .gz), or None if absent."""
     if (folder / stem).is_file():
         return (folder / stem).read_bytes()
-    if (folder / f"{stem}.gz").is_file():
-        return gzip.decompress((folder / f"{stem}.gz").read_bytes())
+    gz = folder / f"{stem}.gz"
+    if gz.is_file():
+        try:
+            return gzip.decompress(gz.read_bytes())
+        except (EOFError, OSError, zlib.error) as err:  # truncated download, not gzip at all ...
+            raise DataChecksumError(
+                f"{gz}: cannot be decompressed ({type(err).__name__}: {err}); the file is truncated or damaged. "
+                "Fix: delete it and load again. / फ़ाइल अधूरी या खराब है: इसे delete करके फिर से load करें।") from err
     return None
 
 
@@ -207,9 +215,20 @@ def _load_arrays(key: str, path: str | None, download: bool):
 
 def load_dataset(name: str, n_train: int = 8000, n_test: int = 2000,
                  path: str | os.PathLike | None = None, download: bool = True,
-                 seed: int = 0, verbose: bool = True) -> ImageData:
-    """Load `name` ('mnist' or 'fashion_mnist') as tensors: n_train / n_test images, fixed by `seed`."""
+                 seed: int | None = None, verbose: bool = True) -> ImageData:
+    """Load `name` ('mnist' or 'fashion_mnist') as tensors: n_train / n_test images, fixed by `seed`.
+
+    `seed` defaults to the environment variable COURSE_SPLIT_SEED, else 0: the course's asserts must
+    hold for any draw, and `make split-seeds` re-runs every notebook with other seeds to prove it.
+    """
     key = _check_name(name)
+    if seed is None:
+        raw = os.environ.get(SPLIT_SEED_VAR, "0")
+        try:
+            seed = int(raw)
+        except ValueError:
+            raise ValueError(f"{SPLIT_SEED_VAR} must be an integer, got {raw!r}; unset it or write e.g. "
+                             f"{SPLIT_SEED_VAR}=1.") from None
     if n_train < 1 or n_test < 1:
         raise ValueError(f"n_train and n_test must be positive, got {n_train} and {n_test}.")
     found = _load_arrays(key, None if path is None else str(path), download)

@@ -27,6 +27,30 @@ class Autoencoder(nn.Module):
         return self.decoder(self.encoder(flat)).view_as(x)
 
 
+class ConvAutoencoder(nn.Module):
+    """Chapter 03's convolutional autoencoder: two stride-2 convolutions to 32x7x7, a code, two transposed ones back."""
+
+    def __init__(self, code_size: int = 32):
+        super().__init__()
+        if code_size < 1:
+            raise ValueError(f"code_size must be positive, got {code_size}.")
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),        # 1x28x28 -> 16x14x14
+            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),       # -> 32x7x7
+            nn.Flatten(), nn.Linear(32 * 7 * 7, code_size))             # -> code
+        self.decoder = nn.Sequential(
+            nn.Linear(code_size, 32 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (32, 7, 7)),
+            nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # -> 16x14x14
+            nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid())  # -> 1x28x28
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct images (N, 1, 28, 28)."""
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"ConvAutoencoder wants images of shape (N, 1, 28, 28), got {tuple(x.shape)}; "
+                             "use x.view(-1, 1, 28, 28).")
+        return self.decoder(self.encoder(x))
+
+
 class MLPVAE(nn.Module):
     """The seeds' MLP VAE (784-400-latent); returns (x_hat, mu, logvar)."""
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import build
+from course_utils.tools import build
 
 HEADER = """---
 jupytext:

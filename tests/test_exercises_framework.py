@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from course_utils.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, Exercise, Wrong, call, expect
+from course_utils.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, Exercise, Wrong, call, expect, is_stub
 from course_utils.exercises import ch00
 
 
@@ -87,4 +87,22 @@ def test_ch00_ex1_planted_answers():
     ]
     for fn in planted_wrong:
         assert ex.grade(fn).status == INCORRECT
-    assert ex.grade(lambda x, y, d: None).status == NOT_ATTEMPTED
+    forgot_return = ex.grade(lambda x, y, d: None)                 # computed nothing, returned None
+    assert forgot_return.status == INCORRECT and "return" in forgot_return.en and "return" in forgot_return.hi
+
+
+def _stub(x, y, d):
+    """The untouched exercise stub: docstring and `...`."""
+    # your code here
+    ...
+
+
+def _forgot_return(x, y, d):
+    mean = x[y == d].mean(dim=0)[0]  # noqa: F841  (computed, never returned)
+
+
+def test_stub_is_not_attempted_but_missing_return_is_named():
+    assert is_stub(_stub) and not is_stub(_forgot_return)
+    assert ch00.ex1.grade(_stub).status == NOT_ATTEMPTED
+    out = ch00.ex1.grade(_forgot_return)
+    assert out.status == INCORRECT and "did you forget `return`" in out.en

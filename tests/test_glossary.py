@@ -3,11 +3,12 @@ import tomllib
 import pytest
 
 from course_utils import glossary
-from course_utils.build import read_source, sources
+from course_utils.tools import style
+from course_utils.tools.build import read_source, sources
 
 
 def test_mistranslation_is_caught():
-    problems = glossary.check_pair("यह पुनरावर्तन trick gradient को बहने देता है।",
+    problems = style.check_pair("यह पुनरावर्तन trick gradient को बहने देता है।",
                                    "The reparameterization trick lets the gradient flow.")
     assert any("पुनरावर्तन" in p for p in problems)
     assert any("reparameterization trick" in p for p in problems)
@@ -15,12 +16,12 @@ def test_mistranslation_is_caught():
 
 def test_dropped_term_is_caught_and_kept_term_passes():
     en = "The decoder maps the latent code back to an image."
-    assert any("decoder" in p for p in glossary.check_pair("विकोडक code को image में बदलता है।", en))
-    assert glossary.check_pair("Decoder latent code को वापस image में बदलता है।", en) == []
+    assert any("decoder" in p for p in style.check_pair("विकोडक code को image में बदलता है।", en))
+    assert style.check_pair("Decoder latent code को वापस image में बदलता है।", en) == []
 
 
 def test_terms_inside_code_and_formulas_do_not_count():
-    assert glossary.check_pair("नीचे का cell देखें।", "Run `encoder(x)` and see $\\text{loss}$.") == []
+    assert style.check_pair("नीचे का cell देखें।", "Run `encoder(x)` and see $\\text{loss}$.") == []
 
 
 def test_every_term_is_complete_and_unique():
@@ -46,6 +47,6 @@ def test_every_hindi_cell_keeps_the_terms(src):
 
 
 def test_mistranslations_match_whole_words_only():
-    assert glossary._has_word("यह भार है", "भार")
-    assert not glossary._has_word("यह भारी है", "भार")           # heavy, not weight
-    assert not glossary.check_pair("यह model भारी है।", "This model is heavy.")
+    assert style._has_word("यह भार है", "भार")
+    assert not style._has_word("यह भारी है", "भार")           # heavy, not weight
+    assert not style.check_pair("यह model भारी है।", "This model is heavy.")

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 import nbformat
 import pytest
 
-from course_utils.build import ROOT
+from course_utils.tools.build import ROOT
 
 VIEWS = sorted(p for tree in ("notebooks", "solutions") for lang in ("hi", "en")
                for p in (ROOT / tree / lang).glob("*.ipynb"))

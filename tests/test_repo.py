@@ -1,7 +1,7 @@
 """The README's commands are the ones CI runs, and it lists every chapter in both languages."""
 import re
 
-from course_utils.build import ROOT, sources
+from course_utils.tools.build import ROOT, sources
 
 
 def _ci_test_command() -> str:

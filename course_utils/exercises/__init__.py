@@ -15,6 +15,8 @@ so a chapter runs from top to bottom before the learner has written anything.
 """
 from __future__ import annotations
 
+import ast
+import inspect
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,8 +45,21 @@ def expect(condition: bool, en: str, hi: str) -> None:
         raise Wrong(en, hi)
 
 
+def is_stub(fn: Callable[..., Any]) -> bool:
+    """True if `fn`'s body is only a docstring, comments and `...` / `pass` (the untouched exercise stub)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    body = tree.body[0].body if tree.body and hasattr(tree.body[0], "body") else []
+    trivial = lambda s: isinstance(s, ast.Pass) or (  # noqa: E731
+        isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+        and (s.value.value is Ellipsis or isinstance(s.value.value, str)))
+    return bool(body) and all(trivial(s) for s in body)
+
+
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call the learner's function; a stub result (None, NotImplementedError) means not attempted."""
+    """Call the learner's function: the untouched stub means not attempted; returning None means a missing `return`."""
     try:
         out = fn(*args, **kwargs)
     except NotImplementedError as err:
@@ -54,8 +69,12 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except Exception as err:  # the learner's code crashed: say how, do not raise
         raise Wrong(f"your code raised {type(err).__name__}: {err}",
                     f"आपके code में {type(err).__name__} error आया: {err}") from err
-    if out is None or out is Ellipsis:
+    if out is Ellipsis or (out is None and is_stub(fn)):
         raise NotAttempted
+    if out is None:
+        name = getattr(fn, "__name__", "your function")
+        raise Wrong(f"{name}() returned None: did you forget `return`?",
+                    f"{name}() ने None लौटाया: क्या आप `return` लिखना भूल गए?")
     return out
 
 

@@ -7,9 +7,9 @@ writes ``notebooks/hi/NN_slug.ipynb`` and ``notebooks/en/NN_slug.ipynb``: the
 same code cells with the same outputs, each with the prose of one language.
 It records every notebook's execution time in ``build_times.json``.
 
-    python -m course_utils.build            # build every source
-    python -m course_utils.build 01 03      # build the sources whose name contains 01 or 03
-    python -m course_utils.build --check    # fail if a view is stale, missing or broken (no execution)
+    python -m course_utils.tools.build            # build every source
+    python -m course_utils.tools.build 01 03      # build the sources whose name contains 01 or 03
+    python -m course_utils.tools.build --check    # fail if a view is stale, missing or broken (no execution)
 """
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ import jupytext
 import nbformat
 from nbformat import NotebookNode
 
-from .glossary import check_pair
+from .style import check_pair
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TREES = {"notebooks": 60.0, "solutions": 45.0}   # folder -> time budget per view, seconds
 LANGS = ("hi", "en")
 TIMINGS = ROOT / "build_times.json"
@@ -203,7 +203,7 @@ def check(root: Path | None = None) -> list[str]:
                 continue
             views[lang] = nbformat.read(path, as_version=4)
             if _cells(views[lang]) != _cells(split(nb, lang)):
-                problems.append(f"{rel}: the {lang} view is stale; run `python -m course_utils.build {src.stem}`")
+                problems.append(f"{rel}: the {lang} view is stale; run `python -m course_utils.tools.build {src.stem}`")
             elif any(c.cell_type == "code" and c.source.strip() and c.execution_count is None
                      for c in views[lang].cells):
                 problems.append(f"{rel}: the {lang} view has unexecuted code cells; run the build")
@@ -220,7 +220,7 @@ def check(root: Path | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course_utils.tools.build", description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*",
                         help="build only sources whose path contains one of these, e.g. 01 or solutions/source/01")
     parser.add_argument("--check", action="store_true", help="check the views against their sources; run nothing")

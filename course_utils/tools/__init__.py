@@ -1,0 +1,7 @@
+"""The author's and instructor's machinery, kept out of what a learner imports.
+
+- build   one bilingual source -> Hindi and English notebook views (``python -m course_utils.tools.build``)
+- style   the Hindi style sheet and glossary checks the build runs on every prose pair
+
+Nothing in ``course_utils`` outside this folder imports from it.
+"""
