@@ -6,15 +6,22 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 # torch and torchvision are pinned as a pair that imports together and is tested here.
 TORCH  := torch==2.14.1 torchvision==0.29.1
+# CPU=1 installs PyTorch's CPU-only wheels from its own index (a few hundred MB instead of ~2.8 GB of
+# CUDA wheels): `make lab CPU=1`. The default stays PyPI's build, the route CI can reach.
+CPU_INDEX := https://download.pytorch.org/whl/cpu
+TORCH_FROM := $(if $(CPU),--index-url $(CPU_INDEX),)
+# pytest over every view and unit test; the slowest notebooks are scheduled first (see conftest.py).
+PYTEST := COURSE_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval --nbval-current-env \
+	  --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 600 --ignore=tests/browser
 # The offline MNIST folder of the course's build machines, if present (COURSE_DATA wins if set).
 export COURSE_DATA ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lab test build check bench
+.PHONY: install lab test test-quick split-seeds build check bench
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet $(TORCH_FROM) $(TORCH)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
@@ -22,9 +29,20 @@ lab: install
 	$(VENV)/bin/jupyter lab notebooks/
 
 test: install
-	COURSE_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
-	  --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 600 \
-	  tests notebooks/hi notebooks/en solutions/hi solutions/en
+	@start=$$(date +%s); \
+	$(PYTEST) tests notebooks/hi notebooks/en solutions/hi solutions/en; rc=$$?; \
+	echo "make test took $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
+
+# Day-to-day: unit tests (including the cell-by-cell proof that each Hindi view's code and outputs
+# equal its English twin's) and nbval over the English views only.
+test-quick: install
+	@start=$$(date +%s); \
+	$(PYTEST) tests notebooks/en solutions/en; rc=$$?; \
+	echo "make test-quick took $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
+
+# Re-run every chapter and solution with other draws of the data (not part of `make test`).
+split-seeds: install
+	$(PY) -m pytest -p no:cacheprovider checks/test_split_seeds.py -v
 
 build: install
 	$(PY) -m course_utils.tools.build

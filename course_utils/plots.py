@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
-from torchvision.utils import make_grid
 
 
 def _images(x: torch.Tensor) -> torch.Tensor:
@@ -23,11 +22,24 @@ def _images(x: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"expected images shaped (N, 784), (N, 28, 28) or (N, 1, 28, 28), got {tuple(x.shape)}")
 
 
+def image_grid(x: torch.Tensor, nrow: int = 10, padding: int = 2) -> torch.Tensor:
+    """Tile images (N, 1, H, W) into one (rows*(H+p)+p, nrow*(W+p)+p) picture with `padding`-pixel gaps of 0."""
+    imgs = _images(x)
+    n, _, h, w = imgs.shape
+    rows, cols = (n + nrow - 1) // nrow, min(nrow, n)
+    grid = imgs.new_zeros(rows * (h + padding) + padding, cols * (w + padding) + padding)
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, nrow)
+        top, left = padding + r * (h + padding), padding + c * (w + padding)
+        grid[top:top + h, left:left + w] = img[0]
+    return grid
+
+
 def show_images(x: torch.Tensor, nrow: int = 10, title: str | None = None, ax=None,
                 scale: float = 1.0) -> None:
-    """Show images as one grid (torchvision's make_grid), nrow per row."""
+    """Show images as one grid, nrow per row (white gaps: the colour map is gray_r)."""
     imgs = _images(x)
-    grid = make_grid(imgs, nrow=nrow, padding=2, pad_value=0.0)[0]  # white gaps (cmap gray_r)
+    grid = image_grid(imgs, nrow=nrow)
     own = ax is None
     if own:
         rows = (len(imgs) + nrow - 1) // nrow

@@ -59,9 +59,10 @@ def test_bad_sources_are_refused(tmp_path, text, problem):
 def test_split_keeps_every_code_cell_and_one_language(tmp_path):
     nb = build.read_source(write_source(tmp_path, GOOD))
     hi, en = build.split(nb, "hi"), build.split(nb, "en")
-    assert [c.cell_type for c in hi.cells] == [c.cell_type for c in en.cells] == ["markdown", "code"]
+    assert [c.cell_type for c in hi.cells] == [c.cell_type for c in en.cells] == ["markdown", "code", "code"]
     assert "शीर्षक" in hi.cells[0].source and "Title" in en.cells[0].source
-    assert hi.cells[1].source == en.cells[1].source == "print(6 * 7)"
+    assert hi.cells[1].source.startswith(build.SETUP_MARK)           # the Colab setup cell comes first
+    assert hi.cells[2].source == en.cells[2].source == "print(6 * 7)"
     assert hi.metadata["course"]["language"] == "hi"
 
 
@@ -70,7 +71,8 @@ def test_build_executes_once_and_writes_identical_outputs(tmp_path):
     seconds = build.build_one(src)
     assert seconds > 0
     views = {lang: nbformat.read(build.view_path(src, lang), as_version=4) for lang in build.LANGS}
-    outs = {lang: views[lang].cells[1].outputs for lang in build.LANGS}
+    assert all(views[lang].cells[1].outputs == [] for lang in build.LANGS)   # setup cell: silent off Colab
+    outs = {lang: views[lang].cells[2].outputs for lang in build.LANGS}
     assert outs["hi"] == outs["en"] and outs["hi"][0]["text"] == "42\n"
     assert build.check(tmp_path) == []
     # edit the source: the views are now stale

@@ -58,3 +58,21 @@ def test_image_explorer_draws_then_redraws_in_place(monkeypatch):
     with pytest.raises(ValueError, match="slider"):
         image_explorer(lambda: torch.rand(1, 784))
     plt.close("all")
+
+
+@pytest.mark.parametrize("n, nrow", [(7, 3), (20, 10), (23, 8)])
+def test_image_grid_matches_torchvision_make_grid(n, nrow):
+    """The course tiles images itself (importing torchvision costs every notebook seconds at start)."""
+    from torchvision.utils import make_grid
+
+    from course_utils.plots import image_grid
+    x = torch.rand(n, 1, 28, 28)
+    assert torch.equal(image_grid(x, nrow=nrow), make_grid(x, nrow=nrow, padding=2, pad_value=0.0)[0])
+
+
+def test_plots_do_not_import_torchvision():
+    import subprocess
+    import sys
+    code = "import sys, course_utils.plots, course_utils.widgets; print('torchvision' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -26,7 +26,7 @@ import jupytext
 import nbformat
 from nbformat import NotebookNode
 
-from .style import check_pair
+from .style import check_pair, check_style
 
 ROOT = Path(__file__).resolve().parents[2]
 TREES = {"notebooks": 60.0, "solutions": 45.0}   # folder -> time budget per view, seconds
@@ -104,12 +104,75 @@ def validate(nb: NotebookNode, name: str) -> None:
             if "/hi/" in link:
                 errors.append(f"cell {i + 1}: English prose links to a Hindi view: {link}")
         errors += [f"cell {i} (hi): {p}" for p in check_pair(cell.source, twin.source)]
+        errors += [f"cell {i} (hi): {p}" for p in check_style(cell.source, twin.source)]  # Hindi style sheet
         i += 2
     if errors:
         raise BuildError(f"{name}: {len(errors)} problem(s):\n  " + "\n  ".join(errors))
 
 
-def read_source(src: Path) -> NotebookNode:
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+SETUP_MARK = "# Colab setup"
+
+
+def course_settings(root: Path | None = None) -> dict[str, str]:
+    """The [tool.course] table of pyproject.toml: the public `repository` address and its `branch`."""
+    import tomllib
+
+    path = (root or ROOT) / "pyproject.toml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    table = tomllib.loads(text).get("tool", {}).get("course", {})
+    repo, branch = str(table.get("repository", "")).strip().rstrip("/"), str(table.get("branch", "main"))
+    if repo and not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", repo):
+        raise BuildError(f"{path}: [tool.course] repository must look like https://github.com/OWNER/REPO "
+                         f"(Colab opens notebooks from GitHub), got {repo!r}; or leave it empty")
+    return {"repository": repo, "branch": branch}
+
+
+def setup_cell_source(repo: str, branch: str) -> str:
+    """Every view's first code cell: on Colab it installs the course; anywhere else it does nothing at all."""
+    return f"""{SETUP_MARK}: on Colab this installs the course; anywhere else it does nothing.
+# Colab पर यह cell course install करता है; बाकी हर जगह यह कुछ नहीं करता।
+if "google.colab" in __import__("sys").modules:
+    def _colab_setup(repo={repo!r}, branch={branch!r}, folder="/content/course"):
+        import os, subprocess, sys
+        if not repo:
+            print("This copy does not know the course's address: set [tool.course] repository in "
+                  "pyproject.toml and rebuild, or run: !git clone <address> /content/course && "
+                  "pip install -e /content/course\\n"
+                  "इस copy में course का address नहीं है: pyproject.toml में [tool.course] repository "
+                  "भरें और build दोबारा चलाएँ, या खुद clone करके pip install -e /content/course चलाएँ।")
+            return
+        if not os.path.isdir(folder):
+            subprocess.run(["git", "clone", "--depth", "1", "--branch", branch, repo, folder], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", folder], check=True)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)  # usable now, without restarting the runtime
+        # Colab is online: the data loader downloads MNIST into torchvision's cache on first use.
+    _colab_setup()
+    del _colab_setup"""
+
+
+def add_setup_cell(nb: NotebookNode, root: Path | None = None) -> None:
+    """Insert the Colab setup cell before the first code cell of a source (once)."""
+    settings = course_settings(root)
+    cell = nbformat.v4.new_code_cell(setup_cell_source(settings["repository"], settings["branch"]))
+    first = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
+    if first < len(nb.cells) and nb.cells[first].source.startswith(SETUP_MARK):
+        return
+    nb.cells.insert(first, cell)
+
+
+def colab_badge(view_rel: str, root: Path | None = None) -> str | None:
+    """Markdown of the "Open in Colab" badge of the view at `view_rel`, or None while no address is set."""
+    settings = course_settings(root)
+    if not settings["repository"]:
+        return None
+    slug = settings["repository"].removeprefix("https://github.com/")
+    url = f"https://colab.research.google.com/github/{slug}/blob/{settings['branch']}/{view_rel}"
+    return f"[![Open In Colab]({COLAB_BADGE})]({url})"
+
+
+def read_source(src: Path, root: Path | None = None) -> NotebookNode:
     """Read and validate a source; give every cell a stable id."""
     if not src.is_file():
         raise BuildError(f"{src}: no such source file")
@@ -118,17 +181,21 @@ def read_source(src: Path) -> NotebookNode:
     except Exception as err:
         raise BuildError(f"{src}: not a readable jupytext MyST file: {err}") from err
     validate(nb, src.name)
+    add_setup_cell(nb, root or src.resolve().parents[2])  # the repo holding notebooks/source/
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{i:03d}"
     nb.metadata.pop("jupytext", None)
     return nb
 
 
-def split(nb: NotebookNode, lang: str) -> NotebookNode:
-    """The `lang` view: every code cell, and the prose cells tagged lang-<lang>."""
+def split(nb: NotebookNode, lang: str, view_rel: str | None = None, root: Path | None = None) -> NotebookNode:
+    """The `lang` view: every code cell, and the prose cells tagged lang-<lang>; a Colab badge on top if known."""
     view = nbformat.v4.new_notebook(metadata=dict(nb.metadata))
     view.metadata["course"] = {"language": lang}
     view.cells = [c for c in nb.cells if c.cell_type == "code" or lang_of(c) == lang]
+    badge = colab_badge(view_rel, root) if view_rel else None
+    if badge:
+        view.cells.insert(0, nbformat.v4.new_markdown_cell(badge, id="colab-badge"))
     return view
 
 
@@ -160,12 +227,19 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _rel(path: Path, root: Path | None = None) -> str:
+    """`path` relative to the repository root, with forward slashes (as GitHub and Colab write it)."""
+    return path.resolve().relative_to((root or ROOT).resolve()).as_posix()
+
+
 def build_one(src: Path) -> float:
     """Execute one source and write both views; return its execution time."""
-    nb = read_source(src)
+    root = src.resolve().parents[2]
+    nb = read_source(src, root)
     seconds = execute(nb, src.parent)
     for lang in LANGS:
-        write_atomic(view_path(src, lang), nbformat.writes(split(nb, lang)) + "\n")
+        view = view_path(src, lang)
+        write_atomic(view, nbformat.writes(split(nb, lang, _rel(view, root), root)) + "\n")
     return seconds
 
 
@@ -191,7 +265,7 @@ def check(root: Path | None = None) -> list[str]:
     for src in sources(root=root):
         rel = src.relative_to(root)
         try:
-            nb = read_source(src)
+            nb = read_source(src, root)
         except BuildError as err:
             problems.append(str(err))
             continue
@@ -202,7 +276,7 @@ def check(root: Path | None = None) -> list[str]:
                 problems.append(f"{rel}: the {lang} view {path.relative_to(root)} is missing; run the build")
                 continue
             views[lang] = nbformat.read(path, as_version=4)
-            if _cells(views[lang]) != _cells(split(nb, lang)):
+            if _cells(views[lang]) != _cells(split(nb, lang, _rel(path, root), root)):
                 problems.append(f"{rel}: the {lang} view is stale; run `python -m course_utils.tools.build {src.stem}`")
             elif any(c.cell_type == "code" and c.source.strip() and c.execution_count is None
                      for c in views[lang].cells):
