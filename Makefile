@@ -16,7 +16,7 @@ PYTEST := COURSE_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-r
 # The offline MNIST folder of the course's build machines, if present (COURSE_DATA wins if set).
 export COURSE_DATA ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lab test test-quick split-seeds build check bench
+.PHONY: install lab test-browser test test-quick split-seeds build check bench
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -25,8 +25,21 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
+# JupyterLab serves the whole repository (the views link to ../../solutions/...) and opens at notebooks/.
+# LAB_ARGS adds options, e.g. `make lab LAB_ARGS=--no-browser` (the browser test passes its port and token).
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --ContentsManager.preferred_dir=notebooks $(LAB_ARGS)
+
+# Not part of `make test`: drive JupyterLab in headless Chromium the way a learner uses the course
+# (tests/browser/). Installs Debian's chromium and fonts-noto-core when missing, and Playwright from PyPI.
+test-browser: install
+	@command -v chromium >/dev/null && [ -d /usr/share/fonts/truetype/noto ] || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq chromium fonts-noto-core; }
+	@$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install --quiet -e ".[browser]"
+	@start=$$(date +%s); \
+	COURSE_BROWSER_TEST=1 $(PY) -m pytest -p no:cacheprovider -v tests/browser; rc=$$?; \
+	echo "make test-browser took $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
 
 test: install
 	@start=$$(date +%s); \

@@ -4,8 +4,9 @@ Every module is short enough to read as part of the course:
 
 - data      MNIST and Fashion-MNIST as in-memory tensors, found offline first, checksummed
 - training  setup() for seeds and CPU threads; fit() over in-memory tensors; evaluate()
-- losses    MSE and BCE per image, Gaussian KL, written out
+- losses    MSE and BCE per image (BCE also from logits), Gaussian KL, written out
 - models    the autoencoder and VAE that several chapters reuse
+- zoo       named training recipes and their committed checkpoints: zoo.load("conv_ae_ch03")
 - plots     image grids, reconstructions, loss curves, latent scatters
 - widgets   sliders that redraw images
 - exercises self-checking exercises with hints and solutions

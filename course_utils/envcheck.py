@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from dataclasses import dataclass
@@ -38,8 +39,7 @@ def check_environment(datasets: tuple[str, ...] = ("mnist", "fashion_mnist")) ->
     for name in datasets:
         try:
             found = data._load_arrays(name, None, False)
-            n = {s: (0 if v is None else len(v[1])) for s, v in found.items()}
-            items.append(Item(f"data: {name}", True, f"train {n['train']:,} / test {n['test']:,} images, checksums OK"))
+            items.append(Item(f"data: {name}", True, _data_detail(found)))
         except (data.DataNotFoundError, data.DataChecksumError) as err:
             fix = ("sudo apt-get install dataset-fashion-mnist" if name == "fashion_mnist"
                    else f"set {data.ENV_VAR} to a folder with the MNIST files, or go online once")
@@ -49,13 +49,29 @@ def check_environment(datasets: tuple[str, ...] = ("mnist", "fashion_mnist")) ->
     return items
 
 
+def _data_detail(found: dict) -> str:
+    """What the course will train and test on, from the splits found on this machine."""
+    n = {s: (0 if v is None else len(v[1])) for s, v in found.items()}
+    if n["train"]:
+        return f"train {n['train']:,} / test {n['test']:,} images, checksums OK"
+    params = inspect.signature(data.load_dataset).parameters
+    n_train, n_test = params["n_train"].default, params["n_test"].default
+    return (f"only the {n['test']:,} test images: the course splits them {n_train:,} train / {n_test:,} test; "
+            "checksums OK")
+
+
+# Marks that common fonts have (DejaVu, Noto), each with a word, so a line reads right even as a box.
+OK_MARK, FAIL_MARK = "✓ OK  ", "✗ FAIL"
+
+
 def report(items: list[Item]) -> bool:
     """Print the check as a short table; return True when nothing is missing."""
     for it in items:
-        print(f"{'✅' if it.ok else '❌'} {it.what:<22} {it.detail}")
+        print(f"{OK_MARK if it.ok else FAIL_MARK} {it.what:<22} {it.detail}")
         if not it.ok:
-            print(f"   → fix / उपाय: {it.fix}")
+            print(f"       → fix / उपाय: {it.fix}")
     ok = all(it.ok for it in items)
-    print("\n" + ("✅ सब तैयार / Everything is ready." if ok else
-                  "❌ ऊपर के ❌ ठीक करें / Fix the ❌ lines above, then restart the kernel."))
+    print("\n" + ("✓ OK: सब तैयार / Everything is ready." if ok else
+                  "✗ FAIL: ऊपर की FAIL lines ठीक करें, फिर kernel restart करें / "
+                  "Fix the FAIL lines above, then restart the kernel."))
     return ok

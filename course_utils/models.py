@@ -52,7 +52,14 @@ class ConvAutoencoder(nn.Module):
 
 
 class MLPVAE(nn.Module):
-    """The seeds' MLP VAE (784-400-latent); returns (x_hat, mu, logvar)."""
+    """The seeds' MLP VAE (784-400-latent); returns (x_hat, mu, logvar).
+
+    Two views of the decoder's output: `decode` gives Bernoulli means in [0, 1] (for plots and
+    for bce_per_image); `decode_logits` gives the logits before the sigmoid, and `forward_logits`
+    returns (logits, mu, logvar). Train with the logits and losses.bce_logits_per_image: the same
+    loss, numerically safe where the sigmoid rounds to 0 or 1, and faster. `forward` is kept as it
+    was: sigmoid(forward_logits), bit for bit, with the same random draw.
+    """
 
     def __init__(self, latent: int = 20, hidden: int = 400, n_pixels: int = 784):
         super().__init__()
@@ -64,11 +71,21 @@ class MLPVAE(nn.Module):
         h = torch.relu(self.fc1(x.flatten(1)))
         return self.fc_mu(h), self.fc_logvar(h)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Bernoulli means of p(x|z), flat (N, 784)."""
-        return torch.sigmoid(self.fc3(torch.relu(self.fc2(z))))
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Logits of p(x|z), flat (N, 784): any real number; sigmoid turns them into Bernoulli means."""
+        return self.fc3(torch.relu(self.fc2(z)))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Bernoulli means of p(x|z), flat (N, 784): sigmoid(decode_logits(z))."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def forward_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(logits, mu, logvar), logits in the shape of x; the loss to pair them with is bce_logits_per_image."""
         mu, logvar = self.encode(x)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparameterization trick
-        return self.decode(z).view_as(x), mu, logvar
+        return self.decode_logits(z).view_as(x), mu, logvar
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(x_hat, mu, logvar), x_hat = sigmoid(logits) in [0, 1] and in the shape of x."""
+        logits, mu, logvar = self.forward_logits(x)
+        return torch.sigmoid(logits), mu, logvar

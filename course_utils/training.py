@@ -3,21 +3,27 @@
 The loop batches by *indexing* a tensor that is already in memory
 (``x[idx]``), instead of a DataLoader that turns each image into a tensor one at
 a time. For small models the per-image Python work of a DataLoader can cost as much
-as the model itself, so indexing is faster (2-3x for the MLP VAE on a 2-core CPU);
-``benchmarks/bench_training.py`` measures by how much (``make bench``); its last
-result is committed beside it.
+as the model itself, so indexing is faster. The other defaults are fast too: fused
+Adam (``adam``), and image models that hand logits to ``losses.bce_logits_per_image``;
+the loss checks its inputs on the first step only. ``benchmarks/bench_training.py``
+(``make bench``) measures fit() against the DataLoader loop of the reference PyTorch
+VAE example, against a bare hand-written loop (fit's own overhead) and against the
+model's FLOP floor; its last result is committed beside it.
 """
 from __future__ import annotations
 
 import math
 import os
 import random
+import sys
 from collections.abc import Callable
 from typing import Union
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from course_utils import losses
 
 LossOut = Union[torch.Tensor, dict[str, torch.Tensor]]
 
@@ -54,6 +60,15 @@ def _diverged(epoch: int, step: int, value: float) -> TrainingDiverged:
         "check the loss for log(0) or division by zero.")
 
 
+def _step_terms(loss_fn: Callable[..., LossOut], model: torch.nn.Module, args: tuple,
+                check_inputs: bool) -> dict[str, torch.Tensor]:
+    """The loss terms of one step; without check_inputs, the losses skip their pass over the batch."""
+    if check_inputs:
+        return _as_terms(loss_fn(model, *args))
+    with losses.checks(False):
+        return _as_terms(loss_fn(model, *args))
+
+
 def adam(model: torch.nn.Module, lr: float = 1e-3) -> torch.optim.Adam:
     """Adam over the model's parameters, fused into one kernel per step where this torch supports it (same maths, faster)."""
     params = [p for p in model.parameters() if p.requires_grad]
@@ -65,12 +80,32 @@ def adam(model: torch.nn.Module, lr: float = 1e-3) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr)
 
 
+def _epoch_bar(epochs: int, progress: bool) -> tqdm:
+    """tqdm over the epochs, gone when training ends (leave=False).
+
+    In a notebook the bar is a widget whose plain text is frozen when it is displayed ("0/10"),
+    and a saved notebook would show that stale line; so the widget is displayed without it.
+    """
+    notebook = sys.modules.get("tqdm.notebook")
+    if not (progress and notebook and issubclass(tqdm, notebook.tqdm_notebook)):
+        return tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
+    from IPython.display import display
+    bar = tqdm(range(1, epochs + 1), desc="epochs", leave=False, display=False)
+    display(bar.container, exclude=["text/plain"])
+    return bar
+
+
 def fit(model: torch.nn.Module, loss_fn: Callable[..., LossOut], x: torch.Tensor,
         y: torch.Tensor | None = None, *, epochs: int = 5, batch_size: int = 128, lr: float = 1e-3,
         optimizer: torch.optim.Optimizer | None = None, x_val: torch.Tensor | None = None,
         y_val: torch.Tensor | None = None, seed: int = 0, progress: bool = True,
         on_epoch_start: Callable[[int], None] | None = None) -> dict[str, list[float]]:
-    """Train `model` by minimising loss_fn(model, xb[, yb])['loss']; return the per-epoch history of every term."""
+    """Train `model` by minimising loss_fn(model, xb[, yb])['loss']; return the per-epoch history of every term.
+
+    The course's losses check their inputs on the first step only (a check costs a pass over the
+    batch; see course_utils.losses); a loss that turns NaN or infinite later stops the training
+    with TrainingDiverged, naming the epoch and step.
+    """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}.")
     if len(x) == 0:
@@ -81,7 +116,7 @@ def fit(model: torch.nn.Module, loss_fn: Callable[..., LossOut], x: torch.Tensor
     opt = optimizer or adam(model, lr)
     g = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {}
-    bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
+    bar = _epoch_bar(epochs, progress)
     for epoch in bar:
         if on_epoch_start:
             on_epoch_start(epoch)
@@ -91,15 +126,15 @@ def fit(model: torch.nn.Module, loss_fn: Callable[..., LossOut], x: torch.Tensor
         for step, start in enumerate(range(0, len(x), batch_size), 1):
             idx = perm[start:start + batch_size]
             args = (x[idx],) if y is None else (x[idx], y[idx])
-            terms = _as_terms(loss_fn(model, *args))
-            loss = terms["loss"]
-            if not torch.isfinite(loss):
-                raise _diverged(epoch, step, loss.item())
+            terms = _step_terms(loss_fn, model, args, check_inputs=epoch == 1 and step == 1)
+            values = {k: float(v.detach()) for k, v in terms.items()}  # each term read once, as a number
+            if not math.isfinite(values["loss"]):
+                raise _diverged(epoch, step, values["loss"])
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            terms["loss"].backward()
             opt.step()
-            for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
+            for k, v in values.items():
+                sums[k] = sums.get(k, 0.0) + v * len(idx)
         for k, v in sums.items():
             history.setdefault(k, []).append(v / len(x))
         if x_val is not None:

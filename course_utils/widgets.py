@@ -28,6 +28,22 @@ def _figure(imgs: torch.Tensor, title: str | None) -> plt.Figure:
     return fig
 
 
+class _Sliders:
+    """The sliders' box, with a plain-text line that says what the picture below shows.
+
+    A static viewer (GitHub, an untrusted notebook in JupyterLab) shows this text instead of the
+    widgets; the box's own text would be a raw ``VBox(children=(IntSlider(...),))``.
+    """
+
+    def __init__(self, box: W.Box, sliders: dict[str, W.ValueWidget]):
+        self.box = box
+        self.text = ("sliders: " + ", ".join(f"{s.description or name} = {s.value}" for name, s in sliders.items())
+                     + " (यह cell चलाकर इन्हें हिलाएँ / run this cell to move them)")
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        return {**self.box._repr_mimebundle_(**kwargs), "text/plain": self.text}
+
+
 def image_explorer(draw: Callable[..., torch.Tensor], title: Callable[..., str] | None = None,
                    **sliders: W.ValueWidget) -> None:
     """Show the sliders and draw(**slider values) as a row of images, redrawn whenever a slider moves."""
@@ -38,7 +54,7 @@ def image_explorer(draw: Callable[..., torch.Tensor], title: Callable[..., str] 
         values = {name: s.value for name, s in sliders.items()}
         return _figure(_images(draw(**values)), title(**values) if title else None)
 
-    display(W.VBox(list(sliders.values())))
+    display(_Sliders(W.VBox(list(sliders.values())), sliders))
     handle = display(figure(), display_id=True)
     for s in sliders.values():
         s.observe(lambda _change: handle.update(figure()), names="value")

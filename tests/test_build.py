@@ -49,6 +49,8 @@ def write_source(root: Path, text: str, name: str = "01_demo") -> Path:
     (HEADER + prose("hi", "Encoder का output KL विचलन से जुड़ा है।") + prose("en", "The encoder output enters the KL divergence."),
      "mistranslates 'KL divergence'"),
     (HEADER + prose("hi", "यह हिस्सा image बनाता है।") + prose("en", "The decoder makes an image."), "says 'decoder'"),
+    (HEADER + prose("hi", "Step $2 \times 10^{-3}$ है।") + prose("en", "A step of $2 \times 10^{-3}$."),
+     "holds the control character"),
 ])
 def test_bad_sources_are_refused(tmp_path, text, problem):
     src = write_source(tmp_path, text)

@@ -83,6 +83,32 @@ def test_corrupted_file_is_rejected(isolated_data):
         data.load_mnist(path=folder, download=False)
 
 
+def test_truncated_gz_names_the_file_and_the_fix(isolated_data):
+    """A download cut short used to raise a bare EOFError from gzip."""
+    src = _mnist_dir()
+    folder = isolated_data / "cut"
+    folder.mkdir()
+    shutil.copy(src / "t10k-labels-idx1-ubyte.gz", folder)
+    whole = (src / "t10k-images-idx3-ubyte.gz").read_bytes()
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(data.DataChecksumError, match="t10k-images-idx3-ubyte.gz.*truncated or damaged.*delete it"):
+        data.load_mnist(path=folder, download=False)
+
+
+def test_split_seed_comes_from_the_environment(isolated_data, monkeypatch):
+    src = _mnist_dir()
+    draws = {}
+    for seed in ("0", "1"):
+        monkeypatch.setenv(data.SPLIT_SEED_VAR, seed)
+        draws[seed] = data.load_mnist(n_train=100, n_test=50, path=src, download=False, verbose=False)
+    assert not torch.equal(draws["0"].x_train, draws["1"].x_train)
+    explicit = data.load_mnist(n_train=100, n_test=50, path=src, download=False, verbose=False, seed=0)
+    assert torch.equal(explicit.x_train, draws["0"].x_train)          # an explicit seed wins
+    monkeypatch.setenv(data.SPLIT_SEED_VAR, "one")
+    with pytest.raises(ValueError, match="COURSE_SPLIT_SEED must be an integer"):
+        data.load_mnist(n_train=100, n_test=50, path=src, download=False, verbose=False)
+
+
 def test_failed_download_leaves_no_partial_file(isolated_data, monkeypatch):
     import torchvision.datasets as tvd
 

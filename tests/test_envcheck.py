@@ -11,10 +11,20 @@ def test_missing_package_and_data_come_with_a_fix(isolated_data, monkeypatch, ca
     assert "apt-get install dataset-fashion-mnist" in by_name["data: fashion_mnist"].fix
     assert envcheck.report(items) is False
     out = capsys.readouterr().out
-    assert "❌ no_such_package_xyz" in out and "fix / उपाय" in out
+    assert "✗ FAIL no_such_package_xyz" in out and "fix / उपाय" in out
+    # every verdict line carries a word, so it reads right even where a font lacks the mark
+    verdicts = [line for line in out.splitlines() if line.strip() and not line.startswith(" ")]
+    assert verdicts and all(line.startswith(("✓ OK", "✗ FAIL")) for line in verdicts)
 
 
 def test_ready_machine_reports_ready(mnist, capsys):
     items = envcheck.check_environment(datasets=("mnist",))
     assert [it.what for it in items if not it.ok] == []
     assert any(it.what == "data: mnist" and it.ok for it in items)
+
+
+def test_a_test_split_alone_says_how_it_is_split(monkeypatch):
+    test_only = {"train": None, "test": (None, [0] * 10_000)}
+    monkeypatch.setattr(envcheck.data, "_load_arrays", lambda *a: test_only)
+    (item,) = [it for it in envcheck.check_environment(datasets=("mnist",)) if it.what == "data: mnist"]
+    assert item.ok and "8,000 train / 2,000 test" in item.detail and "train 0" not in item.detail

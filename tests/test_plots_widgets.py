@@ -52,6 +52,9 @@ def test_image_explorer_draws_then_redraws_in_place(monkeypatch):
     slider = W.FloatSlider(value=0.5, min=0, max=1)
     image_explorer(lambda a: (calls.append(a), torch.rand(2, 784))[1], lambda a: f"a={a}", a=slider)
     assert [kind for kind, _ in shown] == ["display", "display"] and calls == [0.5]
+    bundle = shown[0][1]._repr_mimebundle_()   # a static viewer's line names the values, not VBox(children=...)
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "a = 0.5" in bundle["text/plain"]
+    assert "VBox" not in bundle["text/plain"]
     assert shown[1][1].axes[0].figure._suptitle.get_text() == "a=0.5"
     slider.value = 0.25
     assert calls[-1] == 0.25 and shown[-1][0] == "update"

@@ -3,8 +3,9 @@ import math
 import pytest
 import torch
 
-from course_utils.losses import mse_per_image
-from course_utils.models import Autoencoder
+from course_utils import losses
+from course_utils.losses import bce_logits_per_image, bce_per_image, gaussian_kl, mse_per_image
+from course_utils.models import MLPVAE, Autoencoder
 from course_utils.training import TrainingDiverged, encode_all, evaluate, fit, setup
 
 
@@ -84,3 +85,87 @@ def test_evaluate_and_encode_all(mnist):
     assert math.isclose(out["loss"], _mse(model, mnist.x_test).item(), rel_tol=1e-4)
     z = encode_all(lambda x: model.encoder(x.flatten(1)), mnist.x_test, batch_size=128)
     assert z.shape == (len(mnist.x_test), 8) and not z.requires_grad
+
+
+def _vae_terms(m, x):
+    logits, mu, logvar = m.forward_logits(x)
+    recon, kl = bce_logits_per_image(logits, x), gaussian_kl(mu, logvar)
+    return {"loss": recon + kl, "recon": recon, "kl": kl}
+
+
+def test_fit_trains_the_vae_on_logits_and_the_history_adds_up(mnist):
+    setup(seed=0)
+    model = MLPVAE(latent=8, hidden=64)
+    h = fit(model, _vae_terms, mnist.x_train, epochs=3, x_val=mnist.x_test, progress=False)
+    assert set(h) == {"loss", "recon", "kl", "val_loss", "val_recon", "val_kl"}
+    assert all(len(v) == 3 for v in h.values())
+    assert h["loss"][-1] < 0.8 * h["loss"][0]
+    for e in range(3):  # the epoch means of the terms add up as the terms do
+        assert math.isclose(h["loss"][e], h["recon"][e] + h["kl"][e], rel_tol=1e-5)
+    assert math.isclose(h["val_loss"][-1], evaluate(model, _vae_terms, mnist.x_test)["loss"], rel_tol=0.05)
+
+
+def test_fit_checks_the_loss_inputs_on_its_first_step_only():
+    seen = []
+
+    def loss_fn(m, x):
+        seen.append(losses.checks_enabled())
+        return bce_logits_per_image(m(x), x)
+
+    fit(torch.nn.Linear(6, 6), loss_fn, torch.rand(40, 6), epochs=2, batch_size=16, progress=False)
+    assert seen == [True] + [False] * 5
+    assert losses.checks_enabled(), "fit gives the switch back as it found it"
+
+
+def test_fit_stops_at_once_on_unscaled_images():
+    x255 = torch.rand(64, 6) * 255
+    with pytest.raises(ValueError, match=r"x in \[0, 1\].*255"):
+        fit(torch.nn.Linear(6, 6), lambda m, x: bce_logits_per_image(m(x), x), x255, progress=False)
+    assert losses.checks_enabled()
+
+
+def test_hand_calls_are_checked_after_fit_and_after_a_failed_fit():
+    calls = {"n": 0}
+
+    def failing(m, x):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("boom in step 3")
+        return mse_per_image(m(x), x)
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(torch.nn.Linear(3, 3), failing, torch.rand(64, 3), batch_size=8, progress=False)
+    fit(torch.nn.Linear(3, 3), _mse, torch.rand(64, 3), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="255"):
+        bce_logits_per_image(torch.randn(4, 3), torch.rand(4, 3) * 255)
+    with pytest.raises(ValueError, match="x_hat contains NaN"):
+        bce_per_image(torch.full((4, 3), float("nan")), torch.rand(4, 3))
+
+
+def test_nan_output_after_the_checked_step_still_says_nan():
+    calls = {"n": 0}
+
+    def loss_fn(m, x):
+        calls["n"] += 1
+        x_hat = torch.sigmoid(m(x))
+        if calls["n"] == 4:
+            x_hat = x_hat * float("nan")
+        return bce_per_image(x_hat, x)
+
+    with pytest.raises(ValueError, match="(?s)x_hat contains NaN.*diverged"):
+        fit(torch.nn.Linear(5, 5), loss_fn, torch.rand(64, 5), batch_size=8, progress=False)
+    calls["n"] = 0
+
+    def logit_loss(m, x):
+        calls["n"] += 1
+        return bce_logits_per_image(m(x) * (float("nan") if calls["n"] == 2 else 1.0), x)
+
+    with pytest.raises(TrainingDiverged, match="epoch 1, step 2"):  # NaN logits: the loss is NaN, fit names the step
+        fit(torch.nn.Linear(5, 5), logit_loss, torch.rand(64, 5), batch_size=8, progress=False)
+
+
+def test_fit_on_an_empty_tensor_says_so():
+    """fit() on an empty x used to fail with KeyError: 'loss'."""
+    model = torch.nn.Linear(4, 4)
+    with pytest.raises(ValueError, match="x is empty"):
+        fit(model, lambda m, x: m(x).pow(2).mean(), torch.empty(0, 4), epochs=1, progress=False)

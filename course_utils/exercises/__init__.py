@@ -68,7 +68,7 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise
     except Exception as err:  # the learner's code crashed: say how, do not raise
         raise Wrong(f"your code raised {type(err).__name__}: {err}",
-                    f"आपके code में {type(err).__name__} error आया: {err}") from err
+                    f"आपके code में {type(err).__name__} error आई: {err}") from err
     if out is Ellipsis or (out is None and is_stub(fn)):
         raise NotAttempted
     if out is None:
@@ -90,12 +90,13 @@ class Outcome:
         return self.status == CORRECT
 
     def message(self) -> str:
+        # Marks that common fonts have (no emoji font needed), each beside words that carry the verdict.
         if self.status == CORRECT:
-            return "✅ सही / Correct"
+            return "✓ सही / Correct"
         if self.status == NOT_ATTEMPTED:
-            return ("⏳ अभी कोशिश नहीं की / Not attempted yet: ऊपर अपना answer लिखें और यह cell फिर चलाएँ "
+            return ("○ अभी कोशिश नहीं की / Not attempted yet: ऊपर अपना answer लिखें और यह cell फिर चलाएँ "
                     "/ write your answer above and run this cell again.")
-        return f"❌ अभी सही नहीं / Not yet: {self.hi} / {self.en}"
+        return f"✗ अभी सही नहीं / Not yet: {self.hi} / {self.en}"
 
 
 @dataclass

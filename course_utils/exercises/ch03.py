@@ -1,6 +1,8 @@
 """Exercises of chapter 03 (autoencoder_family): KL sparsity penalty, masking noise, AUROC by hand."""
 from __future__ import annotations
 
+import numbers
+
 import torch
 
 from ..metrics import auroc
@@ -15,7 +17,9 @@ def _scalar(out, en_what: str, hi_what: str) -> float:
         expect(out.numel() == 1, f"{en_what} must be one number, but it has shape {tuple(out.shape)}",
                f"{hi_what} एक ही number होना चाहिए, पर इसकी shape {tuple(out.shape)} है")
         return float(out.detach())
-    expect(isinstance(out, (int, float)), f"return a number, not {type(out).__name__}",
+    if type(out).__module__ == "numpy" and getattr(out, "shape", None) == ():   # NumPy scalar or 0-d array
+        return float(out)
+    expect(isinstance(out, numbers.Real) and not isinstance(out, bool), f"return a number, not {type(out).__name__}",
            f"एक number return करें, {type(out).__name__} नहीं")
     return float(out)
 
@@ -48,6 +52,13 @@ def _check_kl(fn) -> None:
         expect(not close(val, float(_bernoulli_kl(rho_hat, torch.tensor(rho)).sum())),
                "the arguments are swapped: it is KL(rho || rho_hat_j) = rho log(rho/rho_hat_j) + ...",
                "arguments उलटे हैं: KL(rho || rho_hat_j) = rho log(rho/rho_hat_j) + ... चाहिए")
+        cross_entropy = -(rho * torch.log(rho_hat) + (1 - rho) * torch.log(1 - rho_hat))   # per unit
+        expect(not close(val, float(cross_entropy.sum())) and not close(val, float(cross_entropy.mean())),
+               "this is the binary cross-entropy between rho and rho_hat_j, not the KL: KL = cross-entropy - H(rho), "
+               "so subtract the entropy H(rho) = -(rho log rho + (1 - rho) log(1 - rho)) for every unit "
+               "(and sum over the units)",
+               "यह rho और rho_hat_j के बीच binary cross-entropy है, KL नहीं: KL = cross-entropy - H(rho), इसलिए "
+               "हर unit के लिए entropy H(rho) = -(rho log rho + (1 - rho) log(1 - rho)) घटाएँ (और units पर sum लें)")
         expect(not close(val, float((rho * torch.log(rho / rho_hat)).sum())),
                "the second term (1 - rho) log((1 - rho) / (1 - rho_hat_j)) is missing",
                "दूसरा term (1 - rho) log((1 - rho) / (1 - rho_hat_j)) छूट गया है")
@@ -76,14 +87,18 @@ def _check_kl(fn) -> None:
 
 ex1 = Exercise(
     CHAPTER, 1, _check_kl,
-    hints=[("पहले हर unit की mean activation निकालें: batch (dim 0) पर औसत, ताकि K units के लिए K numbers मिलें।",
-            "First get each unit's mean activation: average over the batch (dim 0), giving K numbers for K units."),
-           ("`rho_hat = a.mean(dim=0)`; फिर हर unit के लिए दोनों terms: "
+    hints=[("Penalty हर unit j के लिए target rate rho की तुलना उस unit की batch पर औसत activation rho_hat_j से करती "
+            "है, और फिर सारी units पर जोड़ती है।",
+            "The penalty compares, for every unit j, the target rate rho with that unit's average activation "
+            "rho_hat_j over the batch, and then adds up over all the units."),
+           ("`rho_hat = a.mean(dim=0)` हर unit का एक number देता है (K numbers)। KL(rho || rho_hat_j) के दो terms हैं: "
             "`rho * torch.log(rho / rho_hat)` और `(1 - rho) * torch.log((1 - rho) / (1 - rho_hat))`।",
-            "`rho_hat = a.mean(dim=0)`; then both terms for every unit: "
+            "`rho_hat = a.mean(dim=0)` gives one number per unit (K numbers). KL(rho || rho_hat_j) has two terms: "
             "`rho * torch.log(rho / rho_hat)` and `(1 - rho) * torch.log((1 - rho) / (1 - rho_hat))`."),
-           ("दोनों terms जोड़ें और units पर `.sum()` लें; result tensor ही रहे (कोई `.item()` नहीं)।",
-            "Add the two terms and take `.sum()` over the units; keep the result a tensor (no `.item()`).")],
+           ("`return (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()`: "
+            "units पर sum, और result tensor ही रहे (कोई `.item()` नहीं)।",
+            "`return (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()`: "
+            "a sum over the units, and the result stays a tensor (no `.item()`).")],
     solution_code="""
         def kl_sparsity(a, rho):
             rho_hat = a.mean(dim=0)                  # mean activation of each unit over the batch
@@ -109,6 +124,12 @@ def _check_masking(fn) -> None:
     out = out.float()
     kept = out != 0
     if not torch.allclose(out[kept], x[kept], atol=1e-6):
+        changed = ((out - x).abs() > 1e-6) & kept          # changed, but not to 0
+        if bool(changed.any()):
+            level = out[changed]
+            expect(not bool((level == level[0]).all()),
+                   f"the dropped pixels become {float(level[0]):g}; masking noise sets them to 0",
+                   f"हटाए गए pixels {float(level[0]):g} बन जाते हैं; masking noise उन्हें 0 करता है")
         expect(not torch.allclose(out[kept], x[kept] / 0.7, atol=1e-5),
                "kept pixels were divided by (1 - p): that is dropout, not masking noise; keep them unchanged",
                "बचे pixels को (1 - p) से divide किया गया है: यह dropout है, masking noise नहीं; उन्हें वैसे ही रखें")
@@ -118,14 +139,19 @@ def _check_masking(fn) -> None:
     expect(abs(dropped - 0.7) > 0.02,
            f"{dropped:.0%} of the pixels were set to 0 with p = 0.3: p is the probability to DROP a pixel, not to keep it",
            f"p = 0.3 पर {dropped:.0%} pixels 0 हुए: p किसी pixel को हटाने (0 करने) की probability है, रखने की नहीं")
+    per_image = 1 - kept.flatten(1).float().mean(1)
+    expect(not bool(((per_image < 0.01) | (per_image > 0.99)).all()),
+           "whole images were dropped or kept: drop pixels independently, one random number per pixel "
+           "(torch.rand(x.shape, ...)), so that each image loses about 30% of its pixels",
+           "पूरी images हटीं या बचीं: pixels अलग-अलग हटाएँ, हर pixel के लिए एक random number (torch.rand(x.shape, ...)), "
+           "ताकि हर image के लगभग 30% pixels 0 हों")
+    expect(not torch.equal(kept[0], kept[1]), "every image needs its own random mask, not one mask shared by all",
+           "हर image का अपना random mask होना चाहिए, सबके लिए एक ही mask नहीं")
     expect(abs(dropped - 0.3) < 0.01, f"with p = 0.3 about 30% of the pixels should be 0, got {dropped:.1%}",
            f"p = 0.3 पर लगभग 30% pixels 0 होने चाहिए, मिले {dropped:.1%}")
-    per_image = 1 - kept.flatten(1).float().mean(1)
     expect(bool(((per_image > 0.2) & (per_image < 0.4)).all()),
            "drop pixels independently, not whole images: each image should lose about 30% of its pixels",
            "pixels अलग-अलग हटाएँ, पूरी image नहीं: हर image के लगभग 30% pixels ही 0 होने चाहिए")
-    expect(not torch.equal(kept[0], kept[1]), "every image needs its own random mask, not one mask shared by all",
-           "हर image का अपना random mask होना चाहिए, सबके लिए एक ही mask नहीं")
     again = call(fn, x, 0.3, torch.Generator().manual_seed(0))
     other = call(fn, x, 0.3, torch.Generator().manual_seed(1))
     expect(torch.equal(again.float(), out) and not torch.equal(other.float(), out),
@@ -142,14 +168,18 @@ def _check_masking(fn) -> None:
 
 ex2 = Exercise(
     CHAPTER, 2, _check_masking,
-    hints=[("हर pixel के लिए एक uniform random number लें; जहाँ वह p से छोटा है वहाँ pixel 0 करें, बाकी वैसे ही रखें।",
-            "Draw one uniform random number per pixel; where it is below p set the pixel to 0, keep the rest as they are."),
-           ("`torch.rand(x.shape, generator=generator)` से x जितने random numbers मिलते हैं; "
-            "`>= p` से keep-mask बनता है (True = रखें)।",
-            "`torch.rand(x.shape, generator=generator)` gives one random number per pixel; "
-            "`>= p` turns it into a keep-mask (True = keep)."),
-           ("`return x * keep`: multiply नया tensor बनाता है, x नहीं बदलता; `1 / (1 - p)` से scale न करें।",
-            "`return x * keep`: the product is a new tensor, x is not changed; do not rescale by `1 / (1 - p)`.")],
+    hints=[("हर pixel अपना अलग सिक्का उछालता है: probability p से वह 0 हो जाता है, वरना ठीक वैसा ही रहता है। कुछ भी "
+            "rescale नहीं होता, और x खुद नहीं बदलता।",
+            "Every pixel tosses its own biased coin: with probability p it becomes 0, otherwise it stays exactly as "
+            "it was. Nothing is rescaled, and x itself does not change."),
+           ("`torch.rand(x.shape, generator=generator)` हर pixel के लिए [0, 1) में एक uniform number देता है; "
+            "`>= p` उसे keep-mask बना देता है, जो probability 1 - p से True है (True = रखें)।",
+            "`torch.rand(x.shape, generator=generator)` gives one uniform number in [0, 1) per pixel; `>= p` turns "
+            "it into a keep-mask that is True with probability 1 - p (True = keep)."),
+           ("`keep = torch.rand(x.shape, generator=generator) >= p`, फिर `return x * keep`: multiply नया tensor "
+            "बनाता है, x नहीं बदलता; `1 / (1 - p)` से scale न करें।",
+            "`keep = torch.rand(x.shape, generator=generator) >= p`, then `return x * keep`: the product is a new "
+            "tensor, x is not changed; do not rescale by `1 / (1 - p)`.")],
     solution_code="""
         def masking_noise(x, p, generator):
             keep = torch.rand(x.shape, generator=generator) >= p   # each pixel survives with probability 1 - p
@@ -176,9 +206,17 @@ def _check_auroc(fn) -> None:
         val = _scalar(call(fn, scores.clone(), labels.clone()), "AUROC", "AUROC")
         want = auroc(scores, labels)
         if abs(val - want) > 1e-6:
+            n_pairs = int(labels.sum()) * int((~labels).sum())
+            expect(abs(val - want * n_pairs) > 1e-6 * n_pairs,
+                   f"you got {val:g}, the number of winning pairs; AUROC is a fraction: divide by the number of "
+                   f"(positive, negative) pairs, n_pos * n_neg = {n_pairs}",
+                   f"आपको {val:g} मिला, यानी जीतने वाली जोड़ियों की गिनती; AUROC एक fraction है: (positive, negative) "
+                   f"जोड़ियों की गिनती n_pos * n_neg = {n_pairs} से divide करें")
             expect(abs(val - (1 - want)) > 1e-6,
-                   f"you got {val:.4f} = 1 - AUROC: the score sign is flipped; a HIGHER score must mean 'more likely positive'",
-                   f"आपको {val:.4f} = 1 - AUROC मिला: score का sign उलटा है; ज़्यादा score का मतलब 'positive होने की ज़्यादा संभावना' है")
+                   f"you got {val:.4f} = 1 - AUROC: the scores' sign or the classes are flipped; True marks a positive "
+                   "(anomaly), and a HIGHER score must mean 'more likely positive'",
+                   f"आपको {val:.4f} = 1 - AUROC मिला: scores का sign या classes उलटे हैं; True positive (anomaly) है, "
+                   "और ज़्यादा score का मतलब 'positive होने की ज़्यादा संभावना' है")
             expect(abs(val - _ties_as(scores, labels, 0.0)) > 1e-6 and abs(val - _ties_as(scores, labels, 1.0)) > 1e-6,
                    "ties between a positive and a negative score must count 1/2",
                    "किसी positive और negative के बराबर scores (ties) को 1/2 गिनें")

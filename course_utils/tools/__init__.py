@@ -2,6 +2,7 @@
 
 - build   one bilingual source -> Hindi and English notebook views (``python -m course_utils.tools.build``)
 - style   the Hindi style sheet and glossary checks the build runs on every prose pair
+- zoo     retrain the zoo's checkpoints and pin their hashes (``python -m course_utils.tools.zoo train NAME | --all``)
 
 Nothing in ``course_utils`` outside this folder imports from it.
 """

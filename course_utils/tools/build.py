@@ -84,6 +84,12 @@ def validate(nb: NotebookNode, name: str) -> None:
             i += 1
             continue
         lang = lang_of(cell)
+        control = re.search(r"[\x07\x08\t\x0b\x0c\r]", cell.source)
+        if control:
+            before = cell.source[max(0, control.start() - 20):control.start()]
+            errors.append(f"cell {i} holds the control character {control.group()!r} after {before!r}: a LaTeX "
+                          "command probably lost its backslash to a Python escape (\\t in \\times, \\f in "
+                          "\\frac, \\b in \\beta); write the backslash twice or use a raw string")
         if lang is None:
             errors.append(f"cell {i} is prose without exactly one tag lang-hi or lang-en: {first!r}")
             i += 1
@@ -192,6 +198,9 @@ def split(nb: NotebookNode, lang: str, view_rel: str | None = None, root: Path |
     """The `lang` view: every code cell, and the prose cells tagged lang-<lang>; a Colab badge on top if known."""
     view = nbformat.v4.new_notebook(metadata=dict(nb.metadata))
     view.metadata["course"] = {"language": lang}
+    # ipykernel's python3 kernelspec, as JupyterLab writes it when it opens the view (language_info is
+    # already the kernel's, from the run): any difference marks an untouched view modified, and autosave rewrites it.
+    view.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     view.cells = [c for c in nb.cells if c.cell_type == "code" or lang_of(c) == lang]
     badge = colab_badge(view_rel, root) if view_rel else None
     if badge:

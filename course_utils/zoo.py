@@ -1,0 +1,325 @@
+"""The model zoo: named training recipes and their committed checkpoints.
+
+``load("conv_ae_ch03")`` returns a trained model (in eval mode) in a fraction of a second.
+Each name is a *recipe* (model class and arguments, data, loss, optimiser, epochs, seed);
+its weights are committed in ``course_utils/checkpoints/NAME.pt`` and its record in
+``NAME.json``: the file's pinned SHA-256, the recipe it came from, the final train and test
+losses, the loss curves, the training time, the torch version and the date.
+
+- If the committed file is there, its SHA-256 equals the pinned one and the recipe is unchanged,
+  ``load`` returns it.
+- Otherwise ``load`` trains the model from the recipe with the same ``fit()`` the chapters use
+  (with a progress bar), saves it to a cache (``~/.cache/course_utils/zoo``, or the folder in the
+  environment variable ``COURSE_ZOO_CACHE``) and says so. The next ``load`` finds it there.
+
+Rule for chapters: train live what the chapter teaches; load from the zoo what the chapter only
+uses or compares, and say in the notebook that it was loaded and how to retrain it
+(``python -m course_utils.tools.zoo train NAME`` rewrites the checkpoint and its record).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from course_utils import data as course_data
+from course_utils import models
+from course_utils.losses import bce_logits_per_image, bce_per_image, gaussian_kl, mse_per_image
+from course_utils.training import adam, evaluate, fit, setup
+
+CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
+CACHE_VAR = "COURSE_ZOO_CACHE"
+CLI = "python -m course_utils.tools.zoo train"
+MODELS = {"Autoencoder": models.Autoencoder, "ConvAutoencoder": models.ConvAutoencoder, "MLPVAE": models.MLPVAE}
+
+
+def _elbo_bce(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Negative ELBO of a VAE with forward_logits(x) -> (logits, mu, logvar), as in models.MLPVAE."""
+    logits, mu, logvar = model.forward_logits(x)
+    recon, kl = bce_logits_per_image(logits, x), gaussian_kl(mu, logvar)
+    return {"loss": recon + kl, "recon": recon, "kl": kl}
+
+
+# A recipe names its loss; every loss takes (model, x) like fit() wants, per image (see losses.py).
+LOSSES: dict[str, Callable] = {
+    "mse_per_image": lambda model, x: mse_per_image(model(x), x),
+    "bce_per_image": lambda model, x: bce_per_image(model(x), x),
+    "elbo_bce": _elbo_bce,   # a VAE: BCE from the decoder's logits plus the Gaussian KL, per image
+}
+OPTIMIZERS = {"adam": adam}
+
+
+class ZooError(ValueError):
+    """A name, checkpoint or record the zoo cannot use; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class Data:
+    """Which images a recipe trains on: always this split seed, whatever COURSE_SPLIT_SEED says."""
+
+    dataset: str = "mnist"
+    n_train: int = 8000
+    n_test: int = 2000
+    split_seed: int = 0
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a checkpoint's weights, besides the machine."""
+
+    model: str
+    model_args: dict = field(default_factory=dict)
+    data: Data = Data()
+    loss: str = "mse_per_image"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    batch_size: int = 128
+    epochs: int = 10
+    seed: int = 0
+    about: str = ""   # one line for people; not part of the fingerprint
+
+    def __post_init__(self):
+        for kind, value, known in (("model", self.model, MODELS), ("loss", self.loss, LOSSES),
+                                   ("optimizer", self.optimizer, OPTIMIZERS)):
+            if value not in known:
+                raise ZooError(f"Recipe {kind} {value!r} is not in zoo.{kind.upper()}S; choose one of {sorted(known)}.")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ZooError(f"A recipe needs epochs, batch_size and lr above 0, got {self.epochs}, "
+                           f"{self.batch_size} and {self.lr}.")
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the recipe's settings: a checkpoint trained from other settings does not count."""
+        settings = {k: v for k, v in asdict(self).items() if k != "about"}
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+RECIPES: dict[str, Recipe] = {
+    "ae_ch01": Recipe("Autoencoder", {"code_size": 32, "hidden": 128}, lr=2e-3, epochs=60,
+                      about="chapter 01's 784-128-32 MLP autoencoder, 3x the chapter's 20 epochs"),
+    "conv_ae_ch03": Recipe("ConvAutoencoder", {"code_size": 32}, lr=5e-3, epochs=30,
+                           about="chapter 03's convolutional autoencoder, code 32, 10x the chapter's 3 epochs"),
+}
+
+
+def recipe(name: str) -> Recipe:
+    """The recipe called `name`; an unknown name raises ZooError listing the known ones."""
+    if name not in RECIPES:
+        raise ZooError(f"No recipe called {name!r} in the zoo / zoo में {name!r} नाम की कोई recipe नहीं है. "
+                       f"Choose one of / इनमें से चुनें: {', '.join(sorted(RECIPES))}.")
+    return RECIPES[name]
+
+
+def cache_dir() -> Path:
+    """Where load() keeps models it trained itself: $COURSE_ZOO_CACHE, else ~/.cache/course_utils/zoo."""
+    env = os.environ.get(CACHE_VAR)
+    return Path(env) if env else Path.home() / ".cache" / "course_utils" / "zoo"
+
+
+def load_data(name: str) -> course_data.ImageData:
+    """The images recipe `name` trains and tests on (its own split seed, not COURSE_SPLIT_SEED)."""
+    d = recipe(name).data
+    return course_data.load_dataset(d.dataset, d.n_train, d.n_test, seed=d.split_seed, verbose=False)
+
+
+def data_fingerprint(images: course_data.ImageData) -> str:
+    """SHA-256 of a recipe's train and test images: a record's metrics hold only on the same images."""
+    h = hashlib.sha256()
+    for t in (images.x_train, images.x_test):
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _own_random_numbers() -> Iterator[None]:
+    """Run a block without changing the caller's random numbers (Python, NumPy, torch)."""
+    py, npy = random.getstate(), np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            yield
+    finally:
+        random.setstate(py)
+        np.random.set_state(npy)
+
+
+def build(name: str) -> nn.Module:
+    """A fresh, untrained model of recipe `name`."""
+    r = recipe(name)
+    return MODELS[r.model](**r.model_args)
+
+
+@torch.no_grad()
+def metrics(name: str, model: nn.Module, images: course_data.ImageData,
+            splits: tuple[str, ...] = ("train", "test")) -> dict[str, dict[str, float]]:
+    """Every loss term of recipe `name` on its train and test images (seeded, for models that sample)."""
+    r = recipe(name)
+    out = {}
+    for split in splits:
+        with _own_random_numbers():
+            torch.manual_seed(r.seed)
+            out[split] = evaluate(model, LOSSES[r.loss], getattr(images, f"x_{split}"))
+    return out
+
+
+def train(name: str, progress: bool = True) -> tuple[nn.Module, dict]:
+    """Train recipe `name` from scratch with setup(seed) and fit(); return the model and its record.
+
+    The caller's random numbers are left as they were."""
+    r = recipe(name)
+    images = load_data(name)
+    with _own_random_numbers():
+        setup(r.seed)
+        model = build(name)
+        start = time.perf_counter()
+        history = fit(model, LOSSES[r.loss], images.x_train, x_val=images.x_test, epochs=r.epochs,
+                      batch_size=r.batch_size, optimizer=OPTIMIZERS[r.optimizer](model, r.lr), seed=r.seed,
+                      progress=progress)
+        seconds = time.perf_counter() - start
+    record = {"name": name, "about": r.about, "recipe": {k: v for k, v in asdict(r).items() if k != "about"},
+              "recipe_sha256": r.fingerprint(), **metrics(name, model, images),
+              "history": {k: [round(v, 4) for v in vs] for k, vs in history.items()},
+              "seconds": round(seconds, 1), "threads": torch.get_num_threads(), "torch": torch.__version__,
+              "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "data": {"note": images.note, "sha256": data_fingerprint(images)}}
+    return model, record
+
+
+def to_bytes(model: nn.Module) -> bytes:
+    """The model's state_dict as torch.save bytes (the same weights always give the same bytes)."""
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    return buf.getvalue()
+
+
+def atomic_write(files: dict[Path, bytes]) -> None:
+    """Write each file under a temporary name, then rename them all into place: never a half-written file."""
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, content in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temps.append((tmp, path))
+            os.chmod(tmp, 0o644)   # mkstemp makes it private; a checkpoint is for everyone to read
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
+def save(model: nn.Module, record: dict, folder: Path, stem: str) -> Path:
+    """Save weights as folder/stem.pt and the record, with the file's SHA-256 pinned, as folder/stem.json."""
+    weights = to_bytes(model)
+    record = {**record, "sha256": hashlib.sha256(weights).hexdigest(), "bytes": len(weights)}
+    text = (json.dumps(record, indent=1, ensure_ascii=False) + "\n").encode()
+    atomic_write({folder / f"{stem}.pt": weights, folder / f"{stem}.json": text})
+    return folder / f"{stem}.pt"
+
+
+def _cache_stem(name: str) -> str:
+    return f"{name}-{recipe(name).fingerprint()[:12]}"
+
+
+def status(name: str, folder: Path | None = None, stem: str | None = None) -> str:
+    """'ok' if folder/stem.pt is recipe `name`'s pinned checkpoint (default: the committed one), else why not."""
+    folder, stem = folder or CHECKPOINTS, stem or name
+    pt, js = folder / f"{stem}.pt", folder / f"{stem}.json"
+    if not pt.is_file() or not js.is_file():
+        return f"{pt if not pt.is_file() else js} is missing"
+    try:
+        rec = json.loads(js.read_text(encoding="utf-8"))
+        pinned, trained_from = rec["sha256"], rec["recipe_sha256"]
+    except (ValueError, KeyError, TypeError) as err:
+        return f"{js} is not a zoo record ({type(err).__name__}: {err})"
+    if trained_from != recipe(name).fingerprint():
+        return f"{pt} was trained from another version of the recipe"
+    got = hashlib.sha256(pt.read_bytes()).hexdigest()
+    if got != pinned:
+        return f"{pt} has SHA-256 {got[:12]}…, not the pinned {pinned[:12]}… (damaged or replaced)"
+    return "ok"
+
+
+def _read(name: str, pt: Path, fix: str) -> nn.Module:
+    """Recipe `name`'s model with the weights of pt, or a ZooError that names the fix."""
+    try:
+        state = torch.load(pt, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated zip, not a torch file, pickled code ...
+        raise ZooError(f"{pt} cannot be read as a state_dict ({type(err).__name__}: {err}) / "
+                       f"यह फ़ाइल पढ़ी नहीं जा सकती. Fix / उपाय: {fix}") from err
+    with _own_random_numbers():   # a fresh model draws initial weights; loading must not use up the caller's draws
+        model = build(name)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as err:
+        r = recipe(name)
+        raise ZooError(f"{pt} does not fit models.{r.model}(**{r.model_args}) / यह checkpoint इस model में "
+                       f"फ़िट नहीं होता:\n{err}\nFix / उपाय: {fix}") from err
+    return model.eval()
+
+
+def load(name: str, train_if_needed: bool = True, verbose: bool = True) -> nn.Module:
+    """Recipe `name`'s trained model in eval mode: the committed checkpoint, else the cache, else trained now."""
+    r = recipe(name)
+    committed = status(name)
+    if committed == "ok":
+        model = _read(name, CHECKPOINTS / f"{name}.pt",
+                      f"retrain and re-pin it with `{CLI} {name}`, or delete {CHECKPOINTS / name}.pt so that "
+                      "load() trains the model from its recipe.")
+        if verbose:
+            print(f"📦 {name}: loaded from the committed checkpoint / committed checkpoint से load हुआ "
+                  f"(retrain: {CLI} {name})")
+        return model
+    folder, stem = cache_dir(), _cache_stem(name)
+    if status(name, folder, stem) == "ok":
+        model = _read(name, folder / f"{stem}.pt", f"delete {folder / stem}.pt and load again.")
+        if verbose:
+            print(f"📦 {name}: loaded from the cache / cache से load हुआ: {folder / stem}.pt")
+        return model
+    if not train_if_needed:
+        raise ZooError(f"{name}: {committed} / committed checkpoint इस्तेमाल नहीं हो सकता. Fix / उपाय: restore it "
+                       f"(`git checkout course_utils/checkpoints`), retrain and re-pin it with `{CLI} {name}`, "
+                       "or call load(name) with train_if_needed=True to train it into the cache.")
+    if verbose:
+        print(f"📦 {name}: {committed}, so it is trained now from its recipe (epochs={r.epochs}) / committed "
+              f"checkpoint इस्तेमाल नहीं हो सकता, इसलिए model अभी recipe से train हो रहा है।")
+    model, record = train(name, progress=verbose)
+    try:
+        path = save(model, record, folder, stem)
+    except OSError as err:
+        print(f"⚠️ {name}: trained, but not saved ({err}); the next load() trains again. Fix / उपाय: "
+              f"set {CACHE_VAR} to a writable folder / {CACHE_VAR} में लिखने लायक folder दें।")
+    else:
+        if verbose:
+            print(f"📦 {name}: saved to the cache / cache में save हुआ: {path}")
+    return model.eval()
+
+
+def record(name: str) -> dict:
+    """The committed record of recipe `name` (losses, curves, seconds, date, SHA-256), for chapters to print."""
+    recipe(name)
+    js = CHECKPOINTS / f"{name}.json"
+    if not js.is_file():
+        raise ZooError(f"{name} has no committed record {js}. Fix / उपाय: `{CLI} {name}`.")
+    return json.loads(js.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    raise SystemExit("The zoo's command line is an author's tool: python -m course_utils.tools.zoo list | train NAME | "
+                     "train --all")
