@@ -12,31 +12,10 @@ import nbformat
 import pytest
 
 from course_utils.tools import build
+from test_build import HEADER, code, prose  # the same demo source the build's tests use
 
 ROOT = build.ROOT
-DEMO = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
-+++ {"tags": ["lang-hi"]}
-
-# डेमो
-
-+++ {"tags": ["lang-en"]}
-
-# Demo
-
-```{code-cell} ipython3
-print(1)
-```
-"""
+DEMO = HEADER + prose("hi", "# डेमो") + prose("en", "# Demo") + code("print(1)")
 
 
 def _run_setup(source: str, tmp_path, monkeypatch, colab: bool):
