@@ -267,6 +267,25 @@ def load_fashion_mnist(n_train: int = 8000, n_test: int = 2000, **kwargs) -> Ima
     return load_dataset("fashion_mnist", n_train, n_test, **kwargs)
 
 
+def binarize(x: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """One fixed Bernoulli draw of grey images: each pixel becomes 1 with probability equal to its grey value.
+
+    The course's VAEs use a Bernoulli decoder, a distribution over black-and-white images. They are
+    trained on *dynamic* binarisation (a fresh ``torch.bernoulli(x)`` of every batch, inside the loss)
+    and evaluated on this *static* one (the same draw every time, fixed by `seed`), so that a held-out
+    -ELBO in nats is a bound on -log p(x) of a fixed set of binary images (chapter 05 explains why).
+    The caller's random numbers are not touched.
+    """
+    if not torch.is_floating_point(x):
+        raise TypeError(f"binarize wants grey values as floats in [0, 1], got dtype {x.dtype}; divide by 255 first.")
+    lo, hi = (float(v) for v in torch.aminmax(x)) if x.numel() else (0.0, 0.0)
+    if not (0.0 <= lo and hi <= 1.0):
+        raise ValueError(f"binarize wants grey values in [0, 1], got values in [{lo:.3g}, {hi:.3g}]; "
+                         "scale the images by 1/255 first. / values [0, 1] में होने चाहिए: images को 255 से divide करें।")
+    g = torch.Generator().manual_seed(seed)
+    return torch.bernoulli(x, generator=g)
+
+
 class PILImageDataset(torch.utils.data.Dataset):
     """A torchvision-style dataset (PIL image, label) over in-memory images, for DataLoader pipelines."""
 

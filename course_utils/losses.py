@@ -157,3 +157,27 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     if mu.shape != logvar.shape:
         raise ValueError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must have the same shape.")
     return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(1).mean()
+
+
+def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu_u, exp(logvar_u)) || N(0, 1)) of each latent dimension u, averaged over images: shape (D,).
+
+    Its sum is gaussian_kl(mu, logvar). A dimension whose KL is near 0 carries no information about x
+    (its posterior is the prior); chapter 08 reads this next to the active-unit count.
+    """
+    if mu.shape != logvar.shape or mu.dim() != 2:
+        raise ValueError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must both be (N, D).")
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean(0)
+
+
+def negative_elbo(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+                  beta: float = 1.0) -> dict[str, torch.Tensor]:
+    """The VAE loss with its terms named, per image: {"loss": recon + beta * kl, "recon": ..., "kl": ...}.
+
+    recon = -log p(x|z) of a Bernoulli decoder with these logits (BCE summed over pixels), kl =
+    KL(q(z|x) || N(0, I)) summed over latent dimensions; both averaged over the images of the batch.
+    With beta = 1, "loss" is a one-sample estimate of -ELBO in nats per image. x must be in [0, 1]
+    (binary for a normalised likelihood; chapter 05). Chapters write this by hand before using it.
+    """
+    recon, kl = bce_logits_per_image(logits, x), gaussian_kl(mu, logvar)
+    return {"loss": recon + beta * kl, "recon": recon, "kl": kl}

@@ -5,6 +5,7 @@
 - linear_probe_accuracy   how much class information frozen features hold
 - near_zero_mask/fraction how sparse a code is, with a scale-free threshold
 - quantize_uniform        a code stored with `bits` bits per number (compression)
+- confident_share         how often a classifier (the "judge") is sure an image shows some class
 
 Each function checks its input and says in the error what was wrong.
 """
@@ -158,3 +159,24 @@ def bits_per_image(n_numbers: int, bits_per_number: int) -> int:
         raise ValueError(f"both must be positive, got {n_numbers} and {bits_per_number}")
     return n_numbers * bits_per_number
 
+
+
+@torch.no_grad()
+def confident_share(classifier: torch.nn.Module, images: torch.Tensor, threshold: float = 0.9,
+                    batch_size: int = 1000) -> float:
+    """Share of `images` on which `classifier` names a class with softmax probability above `threshold`.
+
+    Chapter 01's "judge" measure: a proxy for "looks like a digit". It can be fooled both ways (sure of
+    a nonsense image, unsure of an odd real digit), so compare rates with each other and with real
+    images, never read one as the truth. The classifier is put in eval mode.
+    """
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}.")
+    if len(images) == 0:
+        raise ValueError("images is empty: there is nothing to judge.")
+    classifier.eval()
+    sure = 0
+    for i in range(0, len(images), batch_size):
+        p = torch.softmax(classifier(images[i:i + batch_size]), dim=1)
+        sure += int((p.max(1).values > threshold).sum())
+    return sure / len(images)

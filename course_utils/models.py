@@ -89,3 +89,23 @@ class MLPVAE(nn.Module):
         """(x_hat, mu, logvar), x_hat = sigmoid(logits) in [0, 1] and in the shape of x."""
         logits, mu, logvar = self.forward_logits(x)
         return torch.sigmoid(logits), mu, logvar
+
+
+class ConvClassifier(nn.Module):
+    """A small convolutional classifier (two stride-2 convolutions, one hidden layer): the course's "judge".
+
+    Chapters use it, trained once in the model zoo, to put a number on "does this image look like a
+    digit (or a garment) of some class": see metrics.confident_share. It returns logits, (N, n_classes).
+    """
+
+    def __init__(self, n_classes: int = 10, hidden: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),        # 1x28x28 -> 32x14x14
+            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),       # -> 64x7x7
+            nn.Flatten(), nn.Linear(64 * 7 * 7, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits for images (N, 1, 28, 28) or flat (N, 784)."""
+        return self.net(x.reshape(-1, 1, 28, 28))
+

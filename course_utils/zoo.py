@@ -33,32 +33,50 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from course_utils import data as course_data
 from course_utils import models
-from course_utils.losses import bce_logits_per_image, bce_per_image, gaussian_kl, mse_per_image
+from course_utils.losses import bce_per_image, mse_per_image, negative_elbo
 from course_utils.training import adam, evaluate, fit, setup
 
 CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 CACHE_VAR = "COURSE_ZOO_CACHE"
 CLI = "python -m course_utils.tools.zoo train"
-MODELS = {"Autoencoder": models.Autoencoder, "ConvAutoencoder": models.ConvAutoencoder, "MLPVAE": models.MLPVAE}
+MODELS = {"Autoencoder": models.Autoencoder, "ConvAutoencoder": models.ConvAutoencoder, "MLPVAE": models.MLPVAE,
+          "ConvClassifier": models.ConvClassifier}
 
 
 def _elbo_bce(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Negative ELBO of a VAE with forward_logits(x) -> (logits, mu, logvar), as in models.MLPVAE."""
     logits, mu, logvar = model.forward_logits(x)
-    recon, kl = bce_logits_per_image(logits, x), gaussian_kl(mu, logvar)
-    return {"loss": recon + kl, "recon": recon, "kl": kl}
+    return negative_elbo(logits, x, mu, logvar)
 
 
-# A recipe names its loss; every loss takes (model, x) like fit() wants, per image (see losses.py).
+def _elbo_bernoulli(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Negative ELBO on dynamically binarised images: a fresh Bernoulli draw of x every call (chapter 05)."""
+    xb = torch.bernoulli(x)
+    logits, mu, logvar = model.forward_logits(xb)
+    return negative_elbo(logits, xb, mu, logvar)
+
+
+def _cross_entropy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Classification: cross-entropy to minimise, and the error rate to read."""
+    logits = model(x)
+    return {"loss": F.cross_entropy(logits, y), "error": (logits.argmax(1) != y).float().mean()}
+
+
+# A recipe names its loss; every loss takes (model, x) like fit() wants, per image (see losses.py);
+# the losses in SUPERVISED take (model, x, y) and train on the labels too.
 LOSSES: dict[str, Callable] = {
     "mse_per_image": lambda model, x: mse_per_image(model(x), x),
     "bce_per_image": lambda model, x: bce_per_image(model(x), x),
-    "elbo_bce": _elbo_bce,   # a VAE: BCE from the decoder's logits plus the Gaussian KL, per image
+    "elbo_bce": _elbo_bce,               # a VAE on grey targets: BCE from the decoder's logits plus the KL
+    "elbo_bernoulli": _elbo_bernoulli,   # a VAE on dynamically binarised digits (the course's choice from 04 on)
+    "cross_entropy": _cross_entropy,     # a classifier (the judge), with labels
 }
+SUPERVISED = {"cross_entropy"}
 OPTIMIZERS = {"adam": adam}
 
 
@@ -111,6 +129,10 @@ RECIPES: dict[str, Recipe] = {
                       about="chapter 01's 784-128-32 MLP autoencoder, 3x the chapter's 20 epochs"),
     "conv_ae_ch03": Recipe("ConvAutoencoder", {"code_size": 32}, lr=5e-3, epochs=30,
                            about="chapter 03's convolutional autoencoder, code 32, 10x the chapter's 3 epochs"),
+    "digit_judge": Recipe("ConvClassifier", {"n_classes": 10}, loss="cross_entropy", epochs=12,
+                          about="the digit judge of chapters 04-11: a small conv classifier of the 8,000 training digits"),
+    "vae2d": Recipe("MLPVAE", {"latent": 2, "hidden": 400}, loss="elbo_bernoulli", epochs=100,
+                    about="a 784-400-2 MLP VAE on dynamically binarised digits, for chapters 04, 05 and 07"),
 }
 
 
@@ -167,9 +189,10 @@ def metrics(name: str, model: nn.Module, images: course_data.ImageData,
     r = recipe(name)
     out = {}
     for split in splits:
+        y = getattr(images, f"y_{split}") if r.loss in SUPERVISED else None
         with _own_random_numbers():
             torch.manual_seed(r.seed)
-            out[split] = evaluate(model, LOSSES[r.loss], getattr(images, f"x_{split}"))
+            out[split] = evaluate(model, LOSSES[r.loss], getattr(images, f"x_{split}"), y)
     return out
 
 
@@ -183,7 +206,9 @@ def train(name: str, progress: bool = True) -> tuple[nn.Module, dict]:
         setup(r.seed)
         model = build(name)
         start = time.perf_counter()
-        history = fit(model, LOSSES[r.loss], images.x_train, x_val=images.x_test, epochs=r.epochs,
+        labels = r.loss in SUPERVISED
+        history = fit(model, LOSSES[r.loss], images.x_train, images.y_train if labels else None,
+                      x_val=images.x_test, y_val=images.y_test if labels else None, epochs=r.epochs,
                       batch_size=r.batch_size, optimizer=OPTIMIZERS[r.optimizer](model, r.lr), seed=r.seed,
                       progress=progress)
         seconds = time.perf_counter() - start
