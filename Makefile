@@ -16,7 +16,7 @@ PYTEST := COURSE_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-r
 # The offline MNIST folder of the course's build machines, if present (COURSE_DATA wins if set).
 export COURSE_DATA ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lab test-browser test test-quick split-seeds build check bench
+.PHONY: install lab test-browser test test-quick split-seeds build check bench instructors
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -62,6 +62,10 @@ build: install
 
 check: install
 	$(PY) -m course_utils.tools.build --check
+
+# Rewrite the generated chapter and exercise tables of INSTRUCTORS.md and INSTRUCTORS.hi.md (a test checks them).
+instructors: install
+	$(PY) -m course_utils.tools.instructors
 
 bench: install
 	$(PY) benchmarks/bench_training.py

@@ -6,6 +6,7 @@ Every module is short enough to read as part of the course:
 - training  setup() for seeds and CPU threads; fit() over in-memory tensors; evaluate()
 - losses    MSE and BCE per image (BCE also from logits), Gaussian KL, written out
 - models    the autoencoder and VAE that several chapters reuse
+- diagnostics  a VAE's checklist check_vae(), KL per latent dimension, active units (chapter 08)
 - zoo       named training recipes and their committed checkpoints: zoo.load("conv_ae_ch03")
 - plots     image grids, reconstructions, loss curves, latent scatters
 - widgets   sliders that redraw images

@@ -38,14 +38,18 @@ from torch import nn
 
 from course_utils import data as course_data
 from course_utils import models
-from course_utils.losses import bce_per_image, mse_per_image, negative_elbo
+from course_utils import vq
+from course_utils.losses import bce_per_image, gaussian_kl, mse_per_image, negative_elbo
 from course_utils.training import adam, evaluate, fit, setup
 
 CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 CACHE_VAR = "COURSE_ZOO_CACHE"
 CLI = "python -m course_utils.tools.zoo train"
 MODELS = {"Autoencoder": models.Autoencoder, "ConvAutoencoder": models.ConvAutoencoder, "MLPVAE": models.MLPVAE,
-          "ConvClassifier": models.ConvClassifier}
+          "ConvClassifier": models.ConvClassifier, "ConvVAE": models.ConvVAE}
+MODELS["CVAE"] = models.CVAE   # chapter 10
+MODELS["VQVAE"] = vq.VQVAE     # chapter 11
+MODELS["CodePrior"] = vq.CodePrior   # chapter 11
 
 
 def _elbo_bce(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -58,6 +62,36 @@ def _elbo_bernoulli(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor
     """Negative ELBO on dynamically binarised images: a fresh Bernoulli draw of x every call (chapter 05)."""
     xb = torch.bernoulli(x)
     logits, mu, logvar = model.forward_logits(xb)
+    return negative_elbo(logits, xb, mu, logvar)
+
+
+def continuous_bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) of a continuous-Bernoulli decoder (grey x in [0, 1]), summed per image, averaged over images.
+
+    The Bernoulli cross-entropy plus the normalising constant -log C(logits) that makes it a density on
+    [0, 1] (chapter 10): in nats of a density, so it can be negative."""
+    dist = torch.distributions.ContinuousBernoulli(logits=logits, validate_args=False)
+    return -dist.log_prob(x).flatten(1).sum(1).mean()
+
+
+def _elbo_cb(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Negative ELBO of a VAE on grey images with a continuous-Bernoulli decoder (chapter 10)."""
+    logits, mu, logvar = model.forward_logits(x)
+    recon, kl = continuous_bernoulli_nll(logits, x), gaussian_kl(mu, logvar)
+    return {"loss": recon + kl, "recon": recon, "kl": kl}
+
+
+def _cvae_cb(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Negative ELBO of a conditional VAE, forward_logits(x, y), on grey images, continuous Bernoulli (chapter 10)."""
+    logits, mu, logvar = model.forward_logits(x, y)
+    recon, kl = continuous_bernoulli_nll(logits, x), gaussian_kl(mu, logvar)
+    return {"loss": recon + kl, "recon": recon, "kl": kl}
+
+
+def _cvae_bernoulli(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Negative ELBO of a conditional VAE on dynamically binarised digits (chapter 10)."""
+    xb = torch.bernoulli(x)
+    logits, mu, logvar = model.forward_logits(xb, y)
     return negative_elbo(logits, xb, mu, logvar)
 
 
@@ -75,9 +109,42 @@ LOSSES: dict[str, Callable] = {
     "elbo_bce": _elbo_bce,               # a VAE on grey targets: BCE from the decoder's logits plus the KL
     "elbo_bernoulli": _elbo_bernoulli,   # a VAE on dynamically binarised digits (the course's choice from 04 on)
     "cross_entropy": _cross_entropy,     # a classifier (the judge), with labels
+    "elbo_cb": _elbo_cb,                 # a VAE on grey images, continuous-Bernoulli decoder (chapter 10)
+    "cvae_cb": _cvae_cb,                 # a conditional VAE (model, x, y) on grey images (chapter 10)
+    "cvae_bernoulli": _cvae_bernoulli,   # a conditional VAE (model, x, y) on dynamically binarised digits
 }
-SUPERVISED = {"cross_entropy"}
+SUPERVISED = {"cross_entropy", "cvae_cb", "cvae_bernoulli"}
 OPTIMIZERS = {"adam": adam}
+
+
+def _elbo_beta(beta: float) -> Callable:
+    """The beta-VAE loss recon + beta * KL (chapter 09) on images that are already 0 or 1 (course_utils.factors).
+
+    In eval mode the one draw of z is seeded (torch seed 0 for every call), so the same model on the same
+    images always gives the same numbers: the record's test loss and its last val_loss agree exactly."""
+    def loss(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        if model.training:
+            logits, mu, logvar = model.forward_logits(x)
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                logits, mu, logvar = model.forward_logits(x)
+        return negative_elbo(logits, x, mu, logvar, beta=beta)
+    return loss
+
+
+BETAS = (0.5, 1, 2, 4, 8)   # chapter 09's beta sweep; its losses are called "elbo_beta0.5", "elbo_beta1", ...
+LOSSES.update({f"elbo_beta{b:g}": _elbo_beta(b) for b in BETAS})
+
+
+def _vq(beta: float) -> Callable:
+    """Chapter 11's VQ-VAE loss: recon (BCE on grey values) + codebook + beta * commitment (course_utils.vq)."""
+    return lambda model, x: vq.vq_loss(model, x, beta=beta)
+
+
+VQ_BETAS = (0, 0.25, 2)   # chapter 11's commitment weights; losses "vq_beta0", "vq_beta0.25", "vq_beta2"
+LOSSES.update({f"vq_beta{b:g}": _vq(b) for b in VQ_BETAS})
+LOSSES["vq_prior"] = vq.prior_loss   # a CodePrior on grids of code indices: nats per grid
 
 
 class ZooError(ValueError):
@@ -133,7 +200,42 @@ RECIPES: dict[str, Recipe] = {
                           about="the digit judge of chapters 04-11: a small conv classifier of the 8,000 training digits"),
     "vae2d": Recipe("MLPVAE", {"latent": 2, "hidden": 400}, loss="elbo_bernoulli", epochs=100,
                     about="a 784-400-2 MLP VAE on dynamically binarised digits, for chapters 04, 05 and 07"),
+    "mlp_vae_ch07": Recipe("MLPVAE", {"latent": 20, "hidden": 400}, loss="elbo_bernoulli", epochs=75,
+                           about="chapter 07's 784-400-20 MLP VAE, 75 epochs: about the 4,690 steps of the "
+                                 "pytorch/examples VAE's 10 epochs on 60,000 images"),
+    "conv_vae_ch07": Recipe("ConvVAE", {"latent": 20}, loss="elbo_bernoulli", epochs=30,
+                            about="chapter 07's convolutional VAE (seed 001's Keras model, latent 20), 30 epochs"),
+    # chapter 10: the Fashion-MNIST mini project (full 60,000 / 10,000 images)
+    "fashion_judge": Recipe("ConvClassifier", {"n_classes": 10}, Data("fashion_mnist", 60000, 10000),
+                            loss="cross_entropy", epochs=8,
+                            about="chapter 10's garment judge: the digit judge's classifier on all 60,000 Fashion-MNIST images"),
+    "fashion_cvae": Recipe("CVAE", {"latent": 16, "hidden": 256}, Data("fashion_mnist", 60000, 10000),
+                           loss="cvae_cb", epochs=8,
+                           about="chapter 10's conditional VAE of grey Fashion-MNIST, continuous-Bernoulli decoder"),
+    "fashion_vae": Recipe("MLPVAE", {"latent": 16, "hidden": 256}, Data("fashion_mnist", 60000, 10000),
+                          loss="elbo_cb", epochs=8,
+                          about="chapter 10's control: fashion_cvae's plain-VAE twin (no label), same likelihood and sizes"),
 }
+# chapter 09: a beta sweep on the factor images (course_utils.factors), 3 seeds per beta, small MLP VAEs
+RECIPES.update({f"beta{b:g}_s{seed}": Recipe("MLPVAE", {"latent": 10, "hidden": 50}, Data("factors"),
+                                             loss=f"elbo_beta{b:g}", epochs=40, seed=seed,
+                                             about=f"chapter 09's beta-VAE, beta = {b:g}, seed {seed}, on the factor images")
+                for b in BETAS for seed in (0, 1, 2)})
+
+
+# chapter 11: VQ-VAEs of the digits (K = 64 codes, D = 16, 7x7 grid), 8 epochs; plain codebook vs dead-code
+# restarts (every 20 steps), 3 seeds each; and two other commitment weights
+_VQ_KIND = {"plain": {}, "restart": {"restart_every": 20}}
+RECIPES.update({f"vqvae_{kind}_s{seed}": Recipe("VQVAE", {"K": 64, "D": 16, **args}, loss="vq_beta0.25", epochs=8,
+                                                seed=seed, about=f"chapter 11's VQ-VAE, {kind} codebook, seed {seed}")
+                for kind, args in _VQ_KIND.items() for seed in (0, 1, 2)})
+# the commitment weight beta = 0 and 2 (restarts, seed 0), against vqvae_restart_s0's beta = 0.25
+RECIPES.update({f"vqvae_beta{b:g}": Recipe("VQVAE", {"K": 64, "D": 16, "restart_every": 20}, loss=f"vq_beta{b:g}",
+                                           epochs=8, about=f"chapter 11's VQ-VAE with restarts, commitment weight {b:g}")
+                for b in (0, 2)})
+# the prior over vqvae_restart_s0's 7x7 code grids: its data are that model's codes of its own images
+RECIPES["vq_prior"] = Recipe("CodePrior", {"K": 64, "channels": 64, "layers": 4}, Data("codes:vqvae_restart_s0"),
+                             loss="vq_prior", epochs=10, about="chapter 11's PixelCNN prior over vqvae_restart_s0's codes")
 
 
 def recipe(name: str) -> Recipe:
@@ -153,6 +255,15 @@ def cache_dir() -> Path:
 def load_data(name: str) -> course_data.ImageData:
     """The images recipe `name` trains and tests on (its own split seed, not COURSE_SPLIT_SEED)."""
     d = recipe(name).data
+    if d.dataset == "factors":   # chapter 09's images with known factors, drawn by course_utils.factors
+        from course_utils.factors import load_factors
+        return load_factors(d.n_train, d.n_test, seed=d.split_seed)
+    if d.dataset.startswith("codes:"):   # chapter 11: the code grids (N, 7, 7) a zoo VQ-VAE gives its own images
+        source = d.dataset.split(":", 1)[1]
+        vqvae, images = load(source, verbose=False), load_data(source)
+        return course_data.ImageData(f"codes of {source}", vqvae.codes(images.x_train), images.y_train,
+                                     vqvae.codes(images.x_test), images.y_test, images.classes,
+                                     f"the code indices of {source} (course_utils.vq.VQVAE.codes)")
     return course_data.load_dataset(d.dataset, d.n_train, d.n_test, seed=d.split_seed, verbose=False)
 
 

@@ -58,7 +58,11 @@ def test_committed_checkpoint_reproduces_its_recorded_losses(name):
     # loss of a few units per image by about 1e-6 relative; another checkpoint or other images
     # move it by more than 1e-2.
     assert got["test"]["loss"] == pytest.approx(rec["test"]["loss"], rel=1e-4)
-    assert rec["history"]["val_loss"][-1] == pytest.approx(rec["test"]["loss"], rel=1e-3)
+    # The history's last held-out loss came from fit()'s random numbers, the record's from metrics()' seeded
+    # ones; a loss that draws a fresh binarisation of the test digits (elbo_bernoulli) differs between two
+    # draws by a few tenths of a nat per image (mlp_vae_ch07: 0.5 of 104), so it gets 1e-2 instead of 1e-3.
+    stochastic = zoo.recipe(name).loss == "elbo_bernoulli"
+    assert rec["history"]["val_loss"][-1] == pytest.approx(rec["test"]["loss"], rel=1e-2 if stochastic else 1e-3)
     assert len(rec["history"]["loss"]) == zoo.recipe(name).epochs
 
 
