@@ -51,14 +51,39 @@ class ConvAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-class MLPVAE(nn.Module):
+class GaussianVAE(nn.Module):
+    """What the course's VAEs share: a Gaussian q(z|x) from `encode`, a Bernoulli p(x|z) from `decode_logits`.
+
+    A subclass writes encode(x) -> (mu, logvar) and decode_logits(z) -> logits; this class adds the
+    rest, the same for every model: decode (the sigmoid), forward_logits (the reparameterization trick,
+    chapter 06) and forward.
+    """
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Bernoulli means of p(x|z): sigmoid(decode_logits(z)), in the shape decode_logits gives."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def forward_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(logits, mu, logvar), logits in the shape of x; the loss to pair them with is bce_logits_per_image."""
+        mu, logvar = self.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparameterization trick
+        return self.decode_logits(z).view_as(x), mu, logvar
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(x_hat, mu, logvar), x_hat = sigmoid(logits) in [0, 1] and in the shape of x."""
+        logits, mu, logvar = self.forward_logits(x)
+        return torch.sigmoid(logits), mu, logvar
+
+
+class MLPVAE(GaussianVAE):
     """The seeds' MLP VAE (784-400-latent); returns (x_hat, mu, logvar).
 
     Two views of the decoder's output: `decode` gives Bernoulli means in [0, 1] (for plots and
     for bce_per_image); `decode_logits` gives the logits before the sigmoid, and `forward_logits`
     returns (logits, mu, logvar). Train with the logits and losses.bce_logits_per_image: the same
     loss, numerically safe where the sigmoid rounds to 0 or 1, and faster. `forward` is kept as it
-    was: sigmoid(forward_logits), bit for bit, with the same random draw.
+    was: sigmoid(forward_logits), bit for bit, with the same random draw. This class writes encode and
+    decode_logits; decode, forward_logits and forward come from GaussianVAE, shared with ConvVAE.
     """
 
     def __init__(self, latent: int = 20, hidden: int = 400, n_pixels: int = 784):
@@ -74,21 +99,6 @@ class MLPVAE(nn.Module):
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """Logits of p(x|z), flat (N, 784): any real number; sigmoid turns them into Bernoulli means."""
         return self.fc3(torch.relu(self.fc2(z)))
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Bernoulli means of p(x|z), flat (N, 784): sigmoid(decode_logits(z))."""
-        return torch.sigmoid(self.decode_logits(z))
-
-    def forward_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(logits, mu, logvar), logits in the shape of x; the loss to pair them with is bce_logits_per_image."""
-        mu, logvar = self.encode(x)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparameterization trick
-        return self.decode_logits(z).view_as(x), mu, logvar
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(x_hat, mu, logvar), x_hat = sigmoid(logits) in [0, 1] and in the shape of x."""
-        logits, mu, logvar = self.forward_logits(x)
-        return torch.sigmoid(logits), mu, logvar
 
 
 class ConvClassifier(nn.Module):
@@ -110,7 +120,7 @@ class ConvClassifier(nn.Module):
         return self.net(x.reshape(-1, 1, 28, 28))
 
 
-class ConvVAE(nn.Module):
+class ConvVAE(GaussianVAE):
     """Seed 001's Keras convolutional VAE, layer for layer, in PyTorch (chapter 07); returns (x_hat, mu, logvar).
 
     Encoder: Conv 32 and Conv 64 (3x3, stride 2, ReLU) 1x28x28 -> 32x14x14 -> 64x7x7, Dense 128 (ReLU),
@@ -147,21 +157,6 @@ class ConvVAE(nn.Module):
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """Logits of p(x|z), images (N, 1, 28, 28): any real number; sigmoid turns them into Bernoulli means."""
         return self.decoder(z)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Bernoulli means of p(x|z), images (N, 1, 28, 28): sigmoid(decode_logits(z))."""
-        return torch.sigmoid(self.decode_logits(z))
-
-    def forward_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(logits, mu, logvar), logits in the shape of x; the loss to pair them with is bce_logits_per_image."""
-        mu, logvar = self.encode(x)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparameterization trick
-        return self.decode_logits(z).view_as(x), mu, logvar
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(x_hat, mu, logvar), x_hat = sigmoid(logits) in [0, 1] and in the shape of x."""
-        logits, mu, logvar = self.forward_logits(x)
-        return torch.sigmoid(logits), mu, logvar
 
 
 class CVAE(nn.Module):

@@ -8,24 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from exercise_kit import solution as _solution, stub as _stub, forgot_return as _forgot_return
 from course_utils.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from course_utils.exercises.ch03 import ex1, ex2, ex3
-
-
-def _solution(ex, name):
-    scope = {"torch": torch}
-    exec(ex.solution_code, scope)
-    return scope[name]
-
-
-def _stub(*args):
-    """The untouched exercise stub: a docstring and `...`."""
-    # ✍️ your code here / अपना code यहाँ लिखें
-    ...
-
-
-def _forgot_return(*args):
-    answer = args[0] * 0  # noqa: F841  (computed, never returned)
 
 
 # ---------------------------------------------------------------- exercise 1: KL sparsity

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from exercise_kit import stub as _stub, forgot_return as _forgot_return
 from course_utils.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from course_utils.exercises.ch04 import ex1, ex2, ex3
 
@@ -16,15 +17,6 @@ def _solution(ex, name):
     scope = {"torch": torch, "math": math}
     exec(ex.solution_code, scope)
     return scope[name]
-
-
-def _stub(*args):
-    # ✍️ your code here / अपना code यहाँ लिखें
-    ...
-
-
-def _forgot_return(*args):
-    answer = args[0]  # noqa: F841  (computed, never returned)
 
 
 @pytest.mark.parametrize("ex", [ex1, ex2, ex3], ids=["ex1", "ex2", "ex3"])

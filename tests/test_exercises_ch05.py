@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
+from exercise_kit import stub as _stub
 from course_utils.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from course_utils.exercises.ch05 import ex1, ex2, ex3
 from course_utils.losses import negative_elbo
@@ -18,11 +19,6 @@ def _solution(ex, name):
     scope = {"torch": torch, "F": F, "math": math}
     exec(ex.solution_code, scope)
     return scope[name]
-
-
-def _stub(*args):
-    # ✍️ your code here / अपना code यहाँ लिखें
-    ...
 
 
 def _forgot_return(*args):

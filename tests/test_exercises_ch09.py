@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from exercise_kit import stub as _stub
 from course_utils.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from course_utils.exercises.ch09 import ex1, ex2, ex3
 from course_utils.losses import negative_elbo
@@ -15,12 +16,6 @@ def _solution(ex, name):
     scope = {"torch": torch, "F": F, "np": np}
     exec(ex.solution_code, scope)
     return scope[name]
-
-
-def _stub(*args):
-    """The untouched exercise stub: a docstring and `...`."""
-    # ✍️ your code here / अपना code यहाँ लिखें
-    ...
 
 
 def _forgot_return(*args):

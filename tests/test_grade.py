@@ -17,19 +17,10 @@ import pytest
 
 from course_utils.exercises import ch00, ch01, ch02, ch03
 from course_utils.tools import grade as grade_tool
+from exercise_kit import mnist_here
 from submissions.planted import PRELUDE, planted, shared_release, write
 
-def _mnist_here() -> bool:
-    """MNIST is on this machine (found as the course finds it, without downloading)."""
-    from course_utils import data
-    try:
-        data.load_mnist(verbose=False, download=False)
-    except data.DataNotFoundError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _mnist_here(), reason="needs MNIST (chapter 02's checks use real digits)")
+pytestmark = pytest.mark.skipif(not mnist_here(), reason="needs MNIST (chapter 02's checks use real digits)")
 
 SOL = {m.ex1.chapter[:2]: {n: getattr(m, f"ex{n}").solution_code for n in (1, 2, 3) if hasattr(m, f"ex{n}")}
        for m in (ch00, ch01, ch02, ch03)}

@@ -19,20 +19,11 @@ import torch
 from course_utils.exercises import CORRECT, INCORRECT
 from course_utils.tools import release as rel
 from course_utils.tools import stored
+from exercise_kit import mnist_here
 from submissions.planted import shared_release
 
 ROOT = Path(__file__).resolve().parents[1]
-def _mnist_here() -> bool:
-    """MNIST is on this machine (found as the course finds it, without downloading)."""
-    from course_utils import data
-    try:
-        data.load_mnist(verbose=False, download=False)
-    except data.DataNotFoundError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _mnist_here(), reason="needs MNIST (chapter 02's checks use real digits)")
+pytestmark = pytest.mark.skipif(not mnist_here(), reason="needs MNIST (chapter 02's checks use real digits)")
 
 
 @pytest.fixture(scope="module")

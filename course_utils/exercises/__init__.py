@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import numbers
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,20 @@ def expect(condition: bool, en: str, hi: str) -> None:
     """Fail the check with a bilingual reason unless `condition` holds."""
     if not condition:
         raise Wrong(en, hi)
+
+
+def as_number(out: Any, en_what: str, hi_what: str) -> float:
+    """The learner's result as a Python float (a one-element tensor, a NumPy scalar or a real number), or a
+    bilingual reason why it is not one number."""
+    if type(out).__module__ == "torch" and hasattr(out, "numel"):
+        expect(out.numel() == 1, f"{en_what} must be one number, but it has shape {tuple(out.shape)}",
+               f"{hi_what} एक ही number होना चाहिए, पर इसकी shape {tuple(out.shape)} है")
+        return float(out.detach())
+    if type(out).__module__ == "numpy" and getattr(out, "shape", None) == ():   # NumPy scalar or 0-d array
+        return float(out)
+    expect(isinstance(out, numbers.Real) and not isinstance(out, bool), f"return a number, not {type(out).__name__}",
+           f"एक number return करें, {type(out).__name__} नहीं")
+    return float(out)
 
 
 def is_stub(fn: Callable[..., Any]) -> bool:

@@ -1,27 +1,12 @@
 """Exercises of chapter 03 (autoencoder_family): KL sparsity penalty, masking noise, AUROC by hand."""
 from __future__ import annotations
 
-import numbers
-
 import torch
 
 from ..metrics import auroc
-from . import Exercise, Wrong, call, expect
+from . import Exercise, Wrong, as_number, call, expect
 
 CHAPTER = "03_autoencoder_family"
-
-
-def _scalar(out, en_what: str, hi_what: str) -> float:
-    """The learner's result as a Python float, or a bilingual reason why it is not one number."""
-    if torch.is_tensor(out):
-        expect(out.numel() == 1, f"{en_what} must be one number, but it has shape {tuple(out.shape)}",
-               f"{hi_what} एक ही number होना चाहिए, पर इसकी shape {tuple(out.shape)} है")
-        return float(out.detach())
-    if type(out).__module__ == "numpy" and getattr(out, "shape", None) == ():   # NumPy scalar or 0-d array
-        return float(out)
-    expect(isinstance(out, numbers.Real) and not isinstance(out, bool), f"return a number, not {type(out).__name__}",
-           f"एक number return करें, {type(out).__name__} नहीं")
-    return float(out)
 
 
 # ---------------------------------------------------------------- exercise 1: KL sparsity penalty
@@ -38,7 +23,7 @@ def _check_kl(fn) -> None:
     out = call(fn, a_in, rho)
     expect(torch.is_tensor(out), f"return a torch tensor (so that training can backpropagate), not {type(out).__name__}",
            f"torch tensor return करें (ताकि training में backpropagation हो सके), {type(out).__name__} नहीं")
-    val = _scalar(out, "the penalty", "penalty")
+    val = as_number(out, "the penalty", "penalty")
     rho_hat = a.mean(0)
     want = float(_bernoulli_kl(rho, rho_hat).sum())
     close = lambda v, w: abs(v - w) <= 1e-4 * max(1.0, abs(w))  # noqa: E731
@@ -77,7 +62,7 @@ def _check_kl(fn) -> None:
     expect(a_in.grad is not None and bool(torch.isfinite(a_in.grad).all()),
            "the gradient with respect to the activations is missing or not finite",
            "activations के हिसाब से gradient नहीं मिला या finite नहीं है")
-    on_target = _scalar(call(fn, torch.full((32, 8), 0.2), 0.2), "the penalty", "penalty")
+    on_target = as_number(call(fn, torch.full((32, 8), 0.2), 0.2), "the penalty", "penalty")
     expect(abs(on_target) < 1e-5,
            f"when every unit's mean activation equals rho the penalty must be 0, got {on_target:.4g}; "
            "use the argument rho, do not hard-code 0.05",
@@ -203,7 +188,7 @@ def _check_auroc(fn) -> None:
     labels = torch.rand(200, generator=g) < 0.5
     cases.append((torch.randint(0, 4, (200,), generator=g).float() + labels.float(), labels))   # many ties
     for scores, labels in cases:
-        val = _scalar(call(fn, scores.clone(), labels.clone()), "AUROC", "AUROC")
+        val = as_number(call(fn, scores.clone(), labels.clone()), "AUROC", "AUROC")
         want = auroc(scores, labels)
         if abs(val - want) > 1e-6:
             n_pairs = int(labels.sum()) * int((~labels).sum())
@@ -222,7 +207,7 @@ def _check_auroc(fn) -> None:
                    "किसी positive और negative के बराबर scores (ties) को 1/2 गिनें")
             expect(False, f"AUROC should be {want:.4f} for these scores, got {val:.4f}",
                    f"इन scores के लिए AUROC {want:.4f} होना चाहिए, मिला {val:.4f}")
-    perfect = _scalar(call(fn, torch.tensor([0.1, 0.2, 0.8, 0.9]), torch.tensor([False, False, True, True])),
+    perfect = as_number(call(fn, torch.tensor([0.1, 0.2, 0.8, 0.9]), torch.tensor([False, False, True, True])),
                       "AUROC", "AUROC")
     expect(abs(perfect - 1) < 1e-9, f"a perfect ranking must give 1.0, got {perfect}",
            f"perfect ranking पर 1.0 आना चाहिए, मिला {perfect}")

@@ -1,29 +1,15 @@
 """Exercises of chapter 09 (beta_vae): the beta-VAE loss, a latent traversal, the MIG from an MI matrix."""
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..models import MLPVAE
-from . import Exercise, Wrong, call, expect
+from . import Exercise, Wrong, as_number, call, expect
 
 CHAPTER = "09_beta_vae"
-
-
-def _scalar(out, en_what: str, hi_what: str) -> float:
-    """The learner's result as a Python float, or a bilingual reason why it is not one number."""
-    if torch.is_tensor(out):
-        expect(out.numel() == 1, f"{en_what} must be one number, but it has shape {tuple(out.shape)}",
-               f"{hi_what} एक ही number होना चाहिए, पर इसकी shape {tuple(out.shape)} है")
-        return float(out.detach())
-    if type(out).__module__ == "numpy" and getattr(out, "shape", None) == ():   # NumPy scalar or 0-d array
-        return float(out)
-    expect(isinstance(out, numbers.Real) and not isinstance(out, bool), f"return a number, not {type(out).__name__}",
-           f"एक number return करें, {type(out).__name__} नहीं")
-    return float(out)
 
 
 def _close(v: float, w: float, rel: float = 1e-4) -> bool:
@@ -52,7 +38,7 @@ def _check_beta_loss(fn) -> None:
         out = call(fn, *args, beta)
         expect(torch.is_tensor(out), f"return a torch tensor (so that training can backpropagate), not {type(out).__name__}",
                f"torch tensor return करें (ताकि training में backpropagation हो सके), {type(out).__name__} नहीं")
-        val, want = _scalar(out, "the loss", "loss"), R + beta * K
+        val, want = as_number(out, "the loss", "loss"), R + beta * K
         if not _close(val, want):
             expect(not _close(val, beta * R + K),
                    f"beta multiplies the reconstruction here: beta weighs the KL term, loss = recon + beta * KL "
@@ -203,9 +189,9 @@ def _check_mig(fn) -> None:
     expect(np.array_equal(mi_in, mi) and np.array_equal(h_in, h),
            "your function changed its inputs in place (np.sort with out=, or .sort() on the array); sort a copy",
            "आपके function ने अपने inputs in place बदल दिए (जैसे array पर .sort()); copy को sort करें")
-    val, want = _scalar(out, "the MIG", "MIG"), _reference_mig(mi, h)
+    val, want = as_number(out, "the MIG", "MIG"), _reference_mig(mi, h)
     if _close(val, want, 1e-6):
-        collapsed = _scalar(call(fn, np.zeros((8, 5)), h), "the MIG", "MIG")
+        collapsed = as_number(call(fn, np.zeros((8, 5)), h), "the MIG", "MIG")
         expect(abs(collapsed) < 1e-9, f"a code with no information (all MI = 0) must score 0, got {collapsed:.3g}",
                f"जिस code में कोई जानकारी नहीं (सारी MI = 0), उसका score 0 होना चाहिए, मिला {collapsed:.3g}")
         return
