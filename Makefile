@@ -16,7 +16,7 @@ PYTEST := COURSE_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-r
 # The offline MNIST folder of the course's build machines, if present (COURSE_DATA wins if set).
 export COURSE_DATA ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lab test-browser test test-quick split-seeds build check bench instructors
+.PHONY: install lab update test-browser test test-quick split-seeds fake-online build check bench instructors
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -25,10 +25,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
-# JupyterLab serves the whole repository (the views link to ../../solutions/...) and opens at notebooks/.
+# JupyterLab serves the learner's working copy my-course/ (git-ignored; course_utils/tools/workspace.py): autosave and
+# answers change only it, so `make update` (git pull + sync) never conflicts; a changed chapter the learner worked in
+# is kept and the new version is written beside it. jupyterlab/overrides.json shuts a kernel down when its notebook
+# closes and turns off the news pop-up. The copy keeps the repository's layout, so ../../solutions/... links resolve.
 # LAB_ARGS adds options, e.g. `make lab LAB_ARGS=--no-browser` (the browser test passes its port and token).
+LAB_DIR ?= my-course
 lab: install
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --ContentsManager.preferred_dir=notebooks $(LAB_ARGS)
+	$(PY) -m course_utils.tools.workspace --into $(LAB_DIR)
+	@mkdir -p $(VENV)/share/jupyter/lab/settings && cp jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(LAB_DIR) --ContentsManager.preferred_dir=notebooks $(LAB_ARGS)
+
+# Take the course's new chapters without losing your answers: pull, reinstall if needed, sync my-course/.
+update:
+	git pull --ff-only
+	$(MAKE) install
+	$(PY) -m course_utils.tools.workspace --into $(LAB_DIR)
 
 # Not part of `make test`: drive JupyterLab in headless Chromium the way a learner uses the course
 # (tests/browser/). Installs Debian's chromium and fonts-noto-core when missing, and Playwright from PyPI.
@@ -56,6 +68,11 @@ test-quick: install
 # Re-run every chapter and solution with other draws of the data (not part of `make test`).
 split-seeds: install
 	$(PY) -m pytest -p no:cacheprovider checks/test_split_seeds.py -v
+
+# Fake a learner's online machine (MNIST's train file beside the test file) and re-execute every notebook
+# that uses the zoo on it (not part of `make test`; its data check is, in tests/test_data.py).
+fake-online: install
+	$(PY) -m course_utils.tools.fake_online --run
 
 build: install
 	$(PY) -m course_utils.tools.build

@@ -197,59 +197,85 @@ def _not_found(key: str, places: list[Path], reason: str) -> DataNotFoundError:
         f"(torchvision downloads into {CACHE}).")
 
 
-@lru_cache(maxsize=4)
-def _load_arrays(key: str, path: str | None, download: bool):
-    """Raw uint8 arrays {split: (images, labels)} of a dataset, searched and verified once."""
+# Where each dataset's images come from by default (the *course split*), the same on every machine:
+# - MNIST: the 10,000 digits of the official test file, split n_train / n_test by a pinned seed. Every MNIST
+#   download holds that file, while the training file is missing on the course's offline build machines, so
+#   drawing from the test file alone is the only source every machine shares. A loader that switched to the
+#   official training file where it exists would hand a learner online "held-out" digits that the zoo's models
+#   trained on.
+# - Fashion-MNIST: the official 60,000 / 10,000 splits (Debian's package and every download hold all four files).
+COURSE_SOURCE = {"mnist": "test-file", "fashion_mnist": "official"}
+
+
+@lru_cache(maxsize=8)
+def _load_split(key: str, split: str, path: str | None, download: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Raw uint8 (images, labels) of one official split, searched and verified once per process."""
     places = search_places(key, path)
-    found = {s: _find_split(key, s, places) for s in SPLIT_FILES}
-    if found["test"] is None and download:
+    found = _find_split(key, split, places)
+    if found is None and download:
         try:
             _download(key, CACHE)
         except Exception as err:  # no network, server down, disk full ...
             raise _not_found(key, places, f"Download failed / download नहीं हुआ: {err}") from err
-        found = {s: _find_split(key, s, places) for s in SPLIT_FILES}
-    if found["test"] is None:
-        raise _not_found(key, places, "Download not attempted (download=False).")
+        found = _find_split(key, split, places)
+    if found is None:
+        wanted = " and ".join(f"{s}.gz" for s in SPLIT_FILES[split])
+        raise _not_found(key, places, f"Needed / चाहिए: {wanted}. "
+                         + ("" if download else "Download not attempted (download=False)."))
     return found
+
+
+def _split_seed(seed: int | None) -> int:
+    if seed is not None:
+        return seed
+    raw = os.environ.get(SPLIT_SEED_VAR, "0")
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{SPLIT_SEED_VAR} must be an integer, got {raw!r}; unset it or write e.g. "
+                         f"{SPLIT_SEED_VAR}=1.") from None
 
 
 def load_dataset(name: str, n_train: int = 8000, n_test: int = 2000,
                  path: str | os.PathLike | None = None, download: bool = True,
-                 seed: int | None = None, verbose: bool = True) -> ImageData:
+                 seed: int | None = None, verbose: bool = True, official: bool = False) -> ImageData:
     """Load `name` ('mnist' or 'fashion_mnist') as tensors: n_train / n_test images, fixed by `seed`.
 
-    `seed` defaults to the environment variable COURSE_SPLIT_SEED, else 0: the course's asserts must
-    hold for any draw, and `make split-seeds` re-runs every notebook with other seeds to prove it.
+    By default the *course split* (COURSE_SOURCE above): the same images on every machine, offline or
+    online, so the notebooks' numbers and the zoo's checkpoints hold everywhere. ``official=True`` draws
+    MNIST from the official 60,000 / 10,000 splits instead, for your own experiments (the zoo's models and
+    the chapters' numbers do not hold on it). `seed` defaults to the environment variable COURSE_SPLIT_SEED,
+    else 0: `make split-seeds` re-runs every notebook with other seeds to prove the asserts hold on any draw.
     """
     key = _check_name(name)
-    if seed is None:
-        raw = os.environ.get(SPLIT_SEED_VAR, "0")
-        try:
-            seed = int(raw)
-        except ValueError:
-            raise ValueError(f"{SPLIT_SEED_VAR} must be an integer, got {raw!r}; unset it or write e.g. "
-                             f"{SPLIT_SEED_VAR}=1.") from None
+    seed = _split_seed(seed)
     if n_train < 1 or n_test < 1:
         raise ValueError(f"n_train and n_test must be positive, got {n_train} and {n_test}.")
-    found = _load_arrays(key, None if path is None else str(path), download)
+    where = None if path is None else str(path)
     g = torch.Generator().manual_seed(seed)
-    if found["train"] is not None:
-        (xi, yi), (xt, yt) = found["train"], found["test"]
+    if official or COURSE_SOURCE[key] == "official":
+        xi, yi = _load_split(key, "train", where, download)
+        xt, yt = _load_split(key, "test", where, download)
         if n_train > len(xi) or n_test > len(xt):
-            raise ValueError(f"{key} has {len(xi)} train and {len(xt)} test images; "
-                             f"asked for {n_train} and {n_test}.")
+            raise ValueError(f"{key} has {len(xi):,} train and {len(xt):,} test images; "
+                             f"asked for {n_train:,} and {n_test:,}.")
         tr, te = torch.randperm(len(xi), generator=g)[:n_train], torch.randperm(len(xt), generator=g)[:n_test]
-        note = f"{key}: {n_train:,} train / {n_test:,} test images from the official splits."
+        note = (f"{key}: {n_train:,} train / {n_test:,} test images from the official "
+                f"{len(xi):,} / {len(xt):,} splits (split seed {seed}).")
+        if COURSE_SOURCE[key] != "official":
+            note += (" Opt-in: not the course split, so the zoo's models and the chapters' numbers do not hold here "
+                     "/ यह course का split नहीं है: zoo के models और chapters के numbers इस पर लागू नहीं होते।")
     else:
-        xi, yi = xt, yt = found["test"]
+        xi, yi = xt, yt = _load_split(key, "test", where, download)
         if n_train + n_test > len(xt):
-            raise ValueError(f"Only the {key} test split ({len(xt):,} images) is here; "
-                             f"n_train + n_test must be at most that, got {n_train + n_test:,}.")
+            raise ValueError(f"The course's {key} is the {len(xt):,} images of the official test file; "
+                             f"n_train + n_test must be at most that, got {n_train + n_test:,}. For more training "
+                             f"images use official=True (your own experiments only).")
         perm = torch.randperm(len(xt), generator=g)
         tr, te = perm[:n_train], perm[n_train:n_train + n_test]
-        note = (f"ℹ️ {key}: only the official test split ({len(xt):,} images) is on this machine, so it is split "
-                f"deterministically into {n_train:,} train / {n_test:,} test "
-                f"(सिर्फ़ test split मिला, उसे तय तरीके से बाँटा गया).")
+        note = (f"{key}: the course split, {n_train:,} train / {n_test:,} test digits drawn (split seed {seed}) from "
+                f"the {len(xt):,} of the official test file, the same on every machine "
+                f"(course का split: official test file के digits, हर machine पर वही).")
     if verbose:
         print(note)
     to_x = lambda a, i: torch.from_numpy(a[i.numpy()].copy()).float().div_(255).unsqueeze(1)  # noqa: E731

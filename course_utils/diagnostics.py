@@ -17,18 +17,31 @@ The contract of ``check_vae``:
 - ``model.encode(x) -> (mu, logvar)``, both of shape (N, D), as in ``models.MLPVAE``;
 - ``loss_fn(model, x) -> {"loss", "recon", "kl"}``: the negative ELBO of the batch x per image
   (summed over pixels and latent dimensions, averaged over images), its reconstruction term and its
-  analytic KL term, with ``loss = recon + beta * kl`` for some beta >= 0. The loss may binarise x
-  dynamically (``torch.bernoulli(x)``), as the course trains; it is the same loss fit() gets;
-- ``x``: a batch of training images in the form the loss receives (grey values in [0, 1]).
+  analytic KL term, with ``loss = recon + beta * kl`` for one beta > 0 (the `kl_sign` check verifies
+  this form, so a free-bits loss, a KL² or a Monte Carlo KL fails it: check the loss without such
+  training-only terms; it also fails beta = 0, a loss that forgets the KL, as at step 0 of a warm-up).
+  The loss may binarise x dynamically (``torch.bernoulli(x)``), as the course trains; it is the same
+  loss fit() gets;
+- ``x``: a batch of training images in the form the loss receives (grey values in [0, 1]);
+- for the `likelihood` check, ``model.forward_logits(x) -> (logits, mu, logvar)`` as in
+  ``models.GaussianVAE``: on 0/1 images the loss's recon must equal the Bernoulli negative
+  log-likelihood of those logits, summed over pixels. Pass ``likelihood=None`` for another decoder
+  (Gaussian, continuous Bernoulli); the row is then left out, not reported as passed.
 
 It returns a ``VAEReport``, a list of ``Check(name, passed, detail)``; ``report.passed`` is True when
 every check passed. Run it on a trained model: before training the posterior means hardly move with x,
-so an untrained VAE fails the active-unit check (and passes the others). The model's mode, its gradients and the caller's random numbers are left as they were.
+so an untrained VAE fails the active-unit check (and passes the others). The model's mode, its
+gradients and the caller's random numbers are left as they were, and so is the loss: every check
+calls a fresh copy of ``loss_fn`` (its closure variables, default arguments or attributes copied), so
+a warm-up step counter kept there does not advance. State kept in a global variable is not copied.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
 import random
+import types
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -111,9 +124,10 @@ class VAEReport(list):
 
 # The checks, in the order of the table. Names are short and English; each title is bilingual.
 TITLES = {
-    "inputs": "inputs in [0, 1] (Bernoulli likelihood) / inputs [0, 1] में",
+    "inputs": "inputs in [0, 1], finite / inputs [0, 1] में",
+    "likelihood": "recon = Bernoulli NLL on 0/1 images / recon = Bernoulli NLL",
     "kl_sum": "KL summed over latent dims, per image / KL latent dims पर sum",
-    "kl_sign": "KL >= 0, loss = recon + beta*KL / KL >= 0",
+    "kl_sign": "KL >= 0, loss = recon + beta*KL, one beta / KL >= 0, एक beta",
     "gradients": "recon gradient reaches mu and logvar / gradient mu, logvar तक",
     "eval": "eval: encoder deterministic, ELBO sampled / eval mode",
     "logvar": f"logvar in [{LOGVAR_RANGE[0]:g}, {LOGVAR_RANGE[1]:g}] / logvar की range",
@@ -121,12 +135,59 @@ TITLES = {
 }
 
 
+def _fresh_copy(loss_fn: Callable) -> Callable:
+    """A copy of loss_fn with its own state: closure variables, default arguments or a callable's attributes.
+
+    check_vae calls the loss through such copies, so a counter the loss keeps (a KL warm-up's step)
+    is where it was afterwards. What cannot be copied is shared, and a global variable is never copied."""
+    if isinstance(loss_fn, types.FunctionType):
+        memo: dict = {}
+        cells = []
+        for cell in loss_fn.__closure__ or ():
+            try:
+                contents = cell.cell_contents
+            except ValueError:            # an empty cell (a name not assigned yet)
+                cells.append(cell)
+                continue
+            try:
+                cells.append(types.CellType(copy.deepcopy(contents, memo)))
+            except Exception:             # not copyable (a lock, a file): shared with the original
+                cells.append(cell)
+        try:
+            defaults = copy.deepcopy(loss_fn.__defaults__, memo)
+            kwdefaults = copy.deepcopy(loss_fn.__kwdefaults__, memo)
+        except Exception:
+            defaults, kwdefaults = loss_fn.__defaults__, loss_fn.__kwdefaults__
+        fn = types.FunctionType(loss_fn.__code__, loss_fn.__globals__, loss_fn.__name__, defaults,
+                                tuple(cells) if loss_fn.__closure__ else None)
+        fn.__kwdefaults__ = kwdefaults
+        return fn
+    try:
+        return copy.deepcopy(loss_fn)     # a callable object, a bound method, functools.partial
+    except Exception:
+        return loss_fn
+
+
 def _terms(loss_fn: Callable, model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    out = loss_fn(model, x)
+    out = _fresh_copy(loss_fn)(model, x)
     if not isinstance(out, dict) or not {"loss", "recon", "kl"} <= set(out):
         got = sorted(out) if isinstance(out, dict) else type(out).__name__
         raise TypeError(f"loss_fn must return a dict with 'loss', 'recon' and 'kl', got {got}")
     return out
+
+
+@contextlib.contextmanager
+def _encode_through(model: nn.Module, change: Callable):
+    """Inside the block, model.encode(x) returns change(mu, logvar): the model's own methods call it too."""
+    original, own = model.encode, "encode" in vars(model)
+    model.encode = lambda x: change(*original(x))
+    try:
+        yield
+    finally:
+        if own:
+            model.encode = original
+        else:
+            del model.encode      # the instance attribute goes; the class's encode is back
 
 
 def _check_inputs(x: torch.Tensor, **_) -> tuple[bool, str]:
@@ -139,6 +200,33 @@ def _check_inputs(x: torch.Tensor, **_) -> tuple[bool, str]:
     if hi == 0:
         return False, "x is all zeros / x में सब 0"
     return True, f"x spans [{lo:.3g}, {hi:.3g}]"
+
+
+def _check_likelihood(model, loss_fn, xb, **_) -> tuple[bool, str]:
+    """On 0/1 images and with z pinned to mu, recon must be the Bernoulli NLL of the decoder's logits."""
+    if not hasattr(model, "forward_logits"):
+        return False, ("model has no forward_logits(x) -> (logits, mu, logvar) to compare with; "
+                       "pass likelihood=None to skip this check")
+    model.eval()
+    pinned = lambda mu, logvar: (mu, torch.full_like(logvar, -40.0))   # std 2e-9: z = mu, whatever eps  # noqa: E731
+    with torch.no_grad(), _encode_through(model, pinned):
+        got = float(_terms(loss_fn, model, xb)["recon"])
+        logits = model.forward_logits(xb)[0].reshape(len(xb), -1)
+    target = xb.reshape(len(xb), -1)
+    want = float(nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(1).mean())
+    close = lambda a, b: abs(a - b) <= 1e-3 * max(1.0, abs(b))  # noqa: E731
+    if close(got, want):
+        return True, f"recon = {got:.4g} = Bernoulli NLL of the logits, summed over {target.shape[1]} pixels"
+    sq = (target - torch.sigmoid(logits)) ** 2
+    if close(got, float(sq.sum(1).mean())) or close(got, float(sq.sum(1).mean()) / 2) or close(got, float(sq.mean())):
+        return False, (f"recon = {got:.4g} is a squared error, the Bernoulli NLL is {want:.4g}: an MSE loss is a "
+                       "Gaussian decoder, not the likelihood of 0/1 pixels; use BCE with logits / BCE लें")
+    if close(got, want / target.shape[1]):
+        return False, (f"recon = {got:.4g} = NLL/{target.shape[1]}: averaged over pixels (reduction='mean'?); "
+                       "sum over pixels, average over images / pixels पर sum करें")
+    if close(got, want * len(xb)):
+        return False, f"recon = {got:.4g} = {len(xb)} x NLL: summed over images, average them / images पर mean लें"
+    return False, f"recon = {got:.4g}, but the Bernoulli NLL of the decoder's logits is {want:.4g}"
 
 
 def _check_kl_sum(model, loss_fn, xb, **_) -> tuple[bool, str]:
@@ -161,44 +249,52 @@ def _check_kl_sum(model, loss_fn, xb, **_) -> tuple[bool, str]:
 
 
 def _check_kl_sign(model, loss_fn, xb, **_) -> tuple[bool, str]:
+    """KL >= 0, and loss - recon = beta * kl with ONE beta > 0: derived at the model's KL and at a larger one."""
     model.train()
     with torch.no_grad():
         t = _terms(loss_fn, model, xb)
-    loss, recon, kl = float(t["loss"]), float(t["recon"]), float(t["kl"])
-    if kl < 0:
-        return False, f"kl = {kl:.4g} < 0: KL is never negative / KL कभी negative नहीं"
-    if kl < 1e-8:
-        ok = abs(loss - recon) <= 1e-3 * max(1.0, abs(loss))
-        return ok, f"kl = 0, loss {'=' if ok else '!='} recon"
-    beta = (loss - recon) / kl
+        loss, recon, kl = float(t["loss"]), float(t["recon"]), float(t["kl"])
+        # move every posterior mean by s: the KL grows by about D s^2 / 2, at least doubling it
+        s = 1.0 + math.sqrt(2 * max(kl, 0.0) / model.encode(xb[:1])[0].shape[1]) if math.isfinite(kl) else 1.0
+        with _encode_through(model, lambda mu, logvar: (mu + s, logvar)):
+            t2 = _terms(loss_fn, model, xb)
+    loss2, recon2, kl2 = float(t2["loss"]), float(t2["recon"]), float(t2["kl"])
+    if kl < 0 or kl2 < 0:
+        return False, f"kl = {min(kl, kl2):.4g} < 0: KL is never negative / KL कभी negative नहीं"
+    if not (math.isfinite(kl) and math.isfinite(kl2) and math.isfinite(loss2 - recon2)):
+        return False, f"kl = {kl:.4g}, loss = {loss:.4g}: not finite / finite नहीं"
+    if not kl2 > kl + 1e-3:
+        return False, ("the loss's kl did not grow when encode's means moved: the loss must call "
+                       "model.encode (or forward_logits), as the contract says")
+    beta = (loss2 - recon2) / kl2
     if beta < -1e-3:
         return False, f"loss = recon {beta:+.3g} * kl: the KL is subtracted / KL घटाया गया है, जोड़ें"
-    return True, f"kl = {kl:.4g} >= 0, loss = recon + {beta:.3g} * kl"
+    if abs(loss - (recon + beta * kl)) > 1e-4 * max(1.0, abs(loss)):
+        beta_here = (loss - recon) / kl if kl > 1e-8 else float("nan")
+        return False, (f"loss - recon is not beta * kl with one beta: {beta_here:.3g} at kl = {kl:.4g}, {beta:.3g} at "
+                       f"kl = {kl2:.4g} (a KL², free bits, a sampled KL?); check the plain -ELBO / एक ही beta नहीं")
+    if abs(beta) < 1e-6:
+        return False, ("loss = recon + 0 * kl: the KL does not enter the loss (beta = 0); at warm-up step 0 this is "
+                       "expected: check the loss after the warm-up / KL loss में नहीं आता (beta = 0); warm-up के "
+                       "step 0 पर यह स्वाभाविक है: warm-up के बाद का loss जाँचें")
+    return True, f"kl = {kl:.4g} >= 0, loss = recon + {beta:.3g} * kl (also at kl = {kl2:.4g})"
 
 
 def _check_gradients(model, loss_fn, xb, **_) -> tuple[bool, str]:
     model.train()
     grads: dict[str, torch.Tensor] = {}
-    original, own = model.encode, "encode" in vars(model)
 
-    def encode(x):  # the model's own encode, with hooks that keep the gradient of mu and logvar
-        mu, logvar = original(x)
+    def keep(mu, logvar):  # the model's own encode, with hooks that keep the gradient of mu and logvar
         for name, t in (("mu", mu), ("logvar", logvar)):
             if t.requires_grad:
                 t.register_hook(lambda g, name=name: grads.__setitem__(name, g.detach().clone()))
         return mu, logvar
 
-    model.encode = encode
-    try:
+    with _encode_through(model, keep):
         recon = _terms(loss_fn, model, xb)["recon"]
         if not recon.requires_grad:
             return False, "recon has no gradient at all / recon में gradient नहीं"
         recon.backward()
-    finally:
-        if own:
-            model.encode = original
-        else:
-            del model.encode      # the instance attribute goes; the class's encode is back
     norms = {k: float(grads[k].abs().sum()) if k in grads else 0.0 for k in ("mu", "logvar")}
     missing = [k for k, v in norms.items() if not v > 0]
     if missing:
@@ -239,18 +335,21 @@ def _check_active(model, xb, **_) -> tuple[bool, str]:
     return n >= 1, f"{n} of {mu.shape[1]} active" + ("" if n else ": posterior collapse / सब units collapse")
 
 
-_CHECKS = {"inputs": _check_inputs, "kl_sum": _check_kl_sum, "kl_sign": _check_kl_sign,
+_CHECKS = {"inputs": _check_inputs, "likelihood": _check_likelihood, "kl_sum": _check_kl_sum, "kl_sign": _check_kl_sign,
            "gradients": _check_gradients, "eval": _check_eval, "logvar": _check_logvar, "active": _check_active}
 
 
 def check_vae(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor], dict], x: torch.Tensor,
-              verbose: bool = True, seed: int = 0) -> VAEReport:
+              verbose: bool = True, seed: int = 0, likelihood: str | None = "bernoulli") -> VAEReport:
     """Run the VAE implementation checklist on `model`, `loss_fn` and a batch `x`; print and return the table.
 
     See the module docstring for the contract. The comparisons use one fixed binarisation of x
     (torch.bernoulli with `seed`): on 0/1 images a loss that binarises again gets the same images, so its
     KL can be compared exactly with the encoder's. Use a few hundred images: active units need them.
+    `likelihood="bernoulli"` checks recon against the Bernoulli NLL; None leaves that row out.
     """
+    if likelihood not in ("bernoulli", None):
+        raise ValueError(f"likelihood must be 'bernoulli' or None (no likelihood check), got {likelihood!r}.")
     if not hasattr(model, "encode"):
         raise TypeError("check_vae needs a model with encode(x) -> (mu, logvar), like models.MLPVAE.")
     if not torch.is_tensor(x) or len(x) < 2:
@@ -268,6 +367,8 @@ def check_vae(model: nn.Module, loss_fn: Callable[[nn.Module, torch.Tensor], dic
             clean = torch.nan_to_num(x.detach().float()).clamp(0, 1)
             xb = torch.bernoulli(clean, generator=g)          # fixed 0/1 images: bernoulli(xb) == xb
             for name, fn in _CHECKS.items():
+                if name == "likelihood" and likelihood is None:
+                    continue
                 try:
                     passed, detail = fn(model=model, loss_fn=loss_fn, x=x, xb=xb)
                 except Exception as err:  # a check that crashes is a failed check, with the reason

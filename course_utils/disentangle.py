@@ -1,7 +1,9 @@
-"""The mutual information gap (MIG) of a code against known factors (Chen et al., 2018), for chapter 09.
+"""The mutual information gap (MIG) of a code against known factors, for chapter 09.
 
-For a code z (N images x D latent dimensions) and known factors v (N images x K factors, each a whole
-number, e.g. an index into course_utils.factors.FACTORS):
+MIG is defined by Chen et al. (2018). This module *estimates* it as disentanglement_lib does
+(Locatello et al., 2019): a histogram of the posterior means, not Chen et al.'s estimator. For a code z
+(N images x J latent dimensions, usually the posterior means) and known factors v (N images x K factors,
+each a whole number, e.g. an index into course_utils.factors.FACTORS):
 
 1. discretise every latent dimension into `bins` equal-width bins over its own range
    (a dimension that never changes falls into one bin: it carries no information);
@@ -12,14 +14,21 @@ number, e.g. an index into course_utils.factors.FACTORS):
 4. MIG = the average of these gaps over the factors.
 
 MIG is near 1 when each factor is captured by exactly one dimension, and near 0 when a factor is
-spread over several dimensions (a rotated code), copied into several, or captured by none.
+spread over several dimensions (a mixed code), copied into several, or captured by none.
+
+What the histogram counts. Chen et al. estimate I(z_j; v_k) from *sampled* codes z_j ~ q(z_j|x), without
+bins; then an inactive dimension (posterior = prior, KL ~ 0) has I ~ 0, since I(z_j; x) <= its KL. The
+histogram of *means* is blind to scale: each dimension is cut over its own range, however tiny. So an
+inactive dimension whose mean still wiggles with a factor by 0.001 is spread over 20 bins and can score
+as much MI as an active one (tests/test_disentangle.py plants one). Pass `keep=` (e.g. the active units,
+course_utils.diagnostics.unit_activity(mu) > 0.01) to leave such dimensions out.
 Every function takes torch tensors or NumPy arrays and returns NumPy.
 """
 from __future__ import annotations
 
 import numpy as np
 
-BINS = 20   # as in Chen et al. (2018) and Locatello et al. (2019)
+BINS = 20   # disentanglement_lib's default (Locatello et al., 2019); Chen et al. (2018) use no bins
 
 
 def _as_2d(a, what: str) -> np.ndarray:
@@ -27,7 +36,14 @@ def _as_2d(a, what: str) -> np.ndarray:
     if a.ndim == 1:
         a = a[:, None]
     if a.ndim != 2:
-        raise ValueError(f"{what} must be (N, D): one row per image, got shape {a.shape}")
+        raise ValueError(f"{what} must be (N, J): one row per image, got shape {a.shape}")
+    if a.dtype.kind in "fc" and not np.isfinite(a).all():
+        bad = ~np.isfinite(a)
+        raise ValueError(f"{what} holds {int(bad.sum())} NaN or infinite values, in {int(bad.any(1).sum())} of "
+                         f"{len(a)} rows and columns {np.flatnonzero(bad.any(0)).tolist()}: no MI can be measured. "
+                         "NaN codes come from a model whose training diverged (a NaN loss, an exploding logvar: "
+                         "chapter 08's check_vae finds it) or from images outside [0, 1]; fix the model or its "
+                         "inputs, do not drop the rows.")
     return a
 
 
@@ -73,12 +89,21 @@ def mutual_information(a, b) -> np.ndarray:
     return np.maximum(mi, 0.0)   # tiny negative rounding errors are 0
 
 
-def mig_details(z, factors, bins: int = BINS) -> dict:
-    """Everything MIG is made of: the MI matrix (D x K), the factor entropies (K), each factor's gap (K), the MIG."""
+def mig_details(z, factors, bins: int = BINS, keep=None) -> dict:
+    """Everything MIG is made of: the MI matrix (J x K), the factor entropies (K), each factor's gap (K), the MIG.
+
+    keep: optional booleans, one per dimension; the dimensions not kept count as carrying no information
+    (their rows of the MI matrix are 0), e.g. keep = the active units, to leave inactive dimensions out."""
     z, factors = _as_2d(z, "z"), _as_2d(factors, "factors")
     if z.shape[1] < 2:
         raise ValueError("MIG needs a code with at least 2 dimensions (it is a gap between the best two)")
     mi = mutual_information(discretize(z, bins), factors)
+    if keep is not None:
+        keep = keep.detach().cpu().numpy() if hasattr(keep, "detach") else np.asarray(keep)
+        if keep.dtype != bool or keep.shape != (z.shape[1],):
+            raise ValueError(f"keep must be {z.shape[1]} booleans, one per latent dimension, got "
+                             f"{keep.dtype} of shape {keep.shape}")
+        mi[~keep] = 0.0
     h = entropy(factors)
     if (h <= 0).any():
         raise ValueError(f"factor(s) {np.flatnonzero(h <= 0).tolist()} never change in these images; "
@@ -88,6 +113,6 @@ def mig_details(z, factors, bins: int = BINS) -> dict:
     return {"mi": mi, "entropy": h, "gaps": gaps, "mig": float(gaps.mean())}
 
 
-def mig(z, factors, bins: int = BINS) -> float:
-    """The mutual information gap of code z (N x D) against factors (N x K of whole numbers), between 0 and 1."""
-    return mig_details(z, factors, bins)["mig"]
+def mig(z, factors, bins: int = BINS, keep=None) -> float:
+    """The mutual information gap of code z (N x J) against factors (N x K of whole numbers), between 0 and 1."""
+    return mig_details(z, factors, bins, keep)["mig"]

@@ -38,11 +38,12 @@ def check_environment(datasets: tuple[str, ...] = ("mnist", "fashion_mnist")) ->
                               f"pip install '{pip_name}'  (or: pip install -e . from the course folder)"))
     for name in datasets:
         try:
-            found = data._load_arrays(name, None, False)
+            found = {split: data._load_split(name, split, None, False)
+                     for split in (("test",) if data.COURSE_SOURCE[name] == "test-file" else ("train", "test"))}
             items.append(Item(f"data: {name}", True, _data_detail(found)))
         except (data.DataNotFoundError, data.DataChecksumError) as err:
             fix = ("sudo apt-get install dataset-fashion-mnist" if name == "fashion_mnist"
-                   else f"set {data.ENV_VAR} to a folder with the MNIST files, or go online once")
+                   else f"set {data.ENV_VAR} to a folder with t10k-images-idx3-ubyte.gz, or go online once")
             items.append(Item(f"data: {name}", False, str(err).splitlines()[0][:90], fix))
     import torch
     items.append(Item("CPU threads", True, f"{torch.get_num_threads()} of {os.cpu_count()} cores (no GPU needed)"))
@@ -50,14 +51,13 @@ def check_environment(datasets: tuple[str, ...] = ("mnist", "fashion_mnist")) ->
 
 
 def _data_detail(found: dict) -> str:
-    """What the course will train and test on, from the splits found on this machine."""
-    n = {s: (0 if v is None else len(v[1])) for s, v in found.items()}
-    if n["train"]:
-        return f"train {n['train']:,} / test {n['test']:,} images, checksums OK"
+    """What the course will train and test on: the course split of each dataset (data.COURSE_SOURCE)."""
+    if "train" in found:
+        return f"train {len(found['train'][1]):,} / test {len(found['test'][1]):,} images, checksums OK"
     params = inspect.signature(data.load_dataset).parameters
     n_train, n_test = params["n_train"].default, params["n_test"].default
-    return (f"only the {n['test']:,} test images: the course splits them {n_train:,} train / {n_test:,} test; "
-            "checksums OK")
+    return (f"the course split: {n_train:,} train / {n_test:,} test from the {len(found['test'][1]):,} digits of "
+            "the official test file; checksums OK")
 
 
 # Marks that common fonts have (DejaVu, Noto), each with a word, so a line reads right even as a box.

@@ -14,16 +14,26 @@ y         the centre's row, 8 to 20 pixels (down)     7
 
 Rotations stay below 90 degrees, so no two rotation values give the same picture of a square
 (whose symmetry is 90 degrees), an ellipse (180) or a triangle (120). Only four scales: at 28x28, finer
-steps (dSprites has six) would give some shapes the same pixels at two scales. Pixels are exactly 0 or 1:
+steps (dSprites has six) would give some shapes the same pixels at two scales (the four scales give
+four different pictures of every shape at every rotation: tested). Pixels are exactly 0 or 1:
 a pixel is 1 when at least half of its 3x3 sub-pixel grid lies inside the shape. So the Bernoulli
 decoder of a VAE models a real discrete distribution on these images, with no binarisation needed.
+
+Every one of the 4 x 4 x 6 x 7 x 7 = 4,704 combinations draws a different picture
+(tests/test_factors.py checks all of them), so an image and its combination name each other.
 
 ``make_factor_images(n, seed)`` returns the images and, alongside, each image's factor values
 (as indices into FACTORS); ``render(...)`` draws given factor values; ``load_factors`` wraps
 them as a course_utils.data.ImageData (labels = the shape) for the model zoo.
+
+Held-out images: with independent draws, a test image often shows a combination (hence the very
+pixels) that a training image has: 8,000 training draws cover about 82% of the 4,704 combinations.
+``disjoint=True`` draws the test images only from the combinations that no training image has, so
+"held-out" means never seen in training; ``seen_in(test, train)`` says which test images repeat one.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -115,40 +125,110 @@ def render(shape, scale, rotation, x, y) -> torch.Tensor:
     return torch.cat(out).unsqueeze(1)
 
 
-def make_factor_images(n: int, seed: int = 0) -> FactorImages:
-    """n images whose five factors are drawn independently and uniformly from FACTORS, with torch seed `seed`.
+def combination(idx: torch.Tensor) -> torch.Tensor:
+    """The number (0 to 4,703) of each row's factor combination; idx is (N, 5) indices into FACTORS."""
+    out = torch.zeros(len(idx), dtype=torch.int64)
+    for k, vals in enumerate(FACTORS.values()):
+        out = out * len(vals) + idx[:, k]
+    return out
 
-    The same (n, seed) always gives the same images and factors."""
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    g = torch.Generator().manual_seed(seed)
-    idx = torch.stack([torch.randint(len(vals), (n,), generator=g) for vals in FACTORS.values()], dim=1)
-    # Draw each (shape, scale, rotation) once at the centre, then move it by whole pixels: the same picture
-    # render() draws at (x, y) (tests/test_factors.py checks it), many times faster.
+
+def _from_combination(number: torch.Tensor) -> torch.Tensor:
+    """The (N, 5) factor indices of combination numbers: the inverse of combination()."""
+    cols = []
+    for vals in reversed(list(FACTORS.values())):
+        cols.append(number % len(vals))
+        number = number // len(vals)
+    return torch.stack(cols[::-1], dim=1)
+
+
+@functools.lru_cache(maxsize=1)
+def _centred() -> torch.Tensor:
+    """Every (shape, scale, rotation) drawn once at the centre, in the order of their indices (kept, not recomputed)."""
     k_shape, k_scale, k_rot = (len(FACTORS[k]) for k in ("shape", "scale", "rotation"))
     s, c, r = torch.meshgrid(torch.arange(k_shape), torch.arange(k_scale), torch.arange(k_rot), indexing="ij")
-    centred = render(s.reshape(-1), torch.tensor(FACTORS["scale"])[c.reshape(-1)],
-                     torch.tensor(FACTORS["rotation"], dtype=torch.float32)[r.reshape(-1)], CENTRE, CENTRE)
+    return render(s.reshape(-1), torch.tensor(FACTORS["scale"])[c.reshape(-1)],
+                  torch.tensor(FACTORS["rotation"], dtype=torch.float32)[r.reshape(-1)], CENTRE, CENTRE)
+
+
+def _draw(idx: torch.Tensor) -> torch.Tensor:
+    """The images (N, 1, 28, 28) of factor indices idx (N, 5).
+
+    Draws each (shape, scale, rotation) once at the centre, then moves it by whole pixels: the same picture
+    render() draws at (x, y) (tests/test_factors.py checks it), many times faster."""
+    k_scale, k_rot = len(FACTORS["scale"]), len(FACTORS["rotation"])
+    centred = _centred()
     which = (idx[:, 0] * k_scale + idx[:, 1]) * k_rot + idx[:, 2]
-    images = torch.empty(n, 1, SIZE, SIZE)
+    images = torch.empty(len(idx), 1, SIZE, SIZE)
     for i, x in enumerate(FACTORS["x"]):
         for j, y in enumerate(FACTORS["y"]):
             sel = (idx[:, 3] == i) & (idx[:, 4] == j)
             images[sel] = torch.roll(centred[which[sel]], shifts=(y - CENTRE, x - CENTRE), dims=(2, 3))
-    return FactorImages(images, idx)
+    return images
 
 
-def load_factors(n_train: int = 8000, n_test: int = 2000, seed: int = 0) -> ImageData:
-    """Train and test factor images as an ImageData (labels = shape index), drawn with one seed."""
+def all_combinations() -> FactorImages:
+    """Every one of the 4,704 factor combinations once, in the order of combination()."""
+    idx = _from_combination(torch.arange(math.prod(len(v) for v in FACTORS.values())))
+    return FactorImages(_draw(idx), idx)
+
+
+def make_factor_images(n: int, seed: int = 0) -> FactorImages:
+    """n images whose five factors are drawn independently and uniformly from FACTORS, with torch seed `seed`.
+
+    The same (n, seed) always gives the same images and factors."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.stack([torch.randint(len(vals), (n,), generator=g) for vals in FACTORS.values()], dim=1)
+    return FactorImages(_draw(idx), idx)
+
+
+def seen_in(test: FactorImages, train: FactorImages) -> torch.Tensor:
+    """For each image of `test`: does some image of `train` show the same combination (hence the same pixels)?"""
+    return torch.isin(combination(test.factors), combination(train.factors))
+
+
+def _check_sizes(n_train, n_test) -> None:
+    for what, n in (("n_train", n_train), ("n_test", n_test)):
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"{what} must be a positive integer (a model needs images to train on and to be "
+                             f"tested on), got {n!r}; the zoo's split is n_train=8000, n_test=2000.")
+
+
+def load_factors_with_truth(n_train: int = 8000, n_test: int = 2000, seed: int = 0, *, disjoint: bool = False,
+                            test_seed: int | None = None) -> tuple[FactorImages, FactorImages]:
+    """Train and test factor images with all five factors: (train, test).
+
+    The training images are the first n_train of make_factor_images(n_train + n_test, seed), always.
+    disjoint=False: the test images are the remaining n_test of that draw (the zoo's split; most of them show a
+    combination some training image has). disjoint=True: n_test images drawn uniformly (torch seed `test_seed`,
+    by default `seed`) from the combinations that no training image has, so none repeats a training image."""
+    _check_sizes(n_train, n_test)
     data = make_factor_images(n_train + n_test, seed=seed)
-    x, y = data.images, data.factors[:, 0].clone()
+    train = FactorImages(data.images[:n_train], data.factors[:n_train])
+    if not disjoint:
+        return train, FactorImages(data.images[n_train:], data.factors[n_train:])
+    total = math.prod(len(v) for v in FACTORS.values())
+    unseen = torch.ones(total, dtype=torch.bool)
+    unseen[combination(train.factors)] = False
+    free = torch.nonzero(unseen)[:, 0]
+    if len(free) == 0:
+        raise ValueError(f"the {n_train:,} training images show all {total:,} combinations, so no combination is "
+                         "left for a disjoint test set; use fewer training images")
+    g = torch.Generator().manual_seed(1_000_003 + (seed if test_seed is None else test_seed))
+    idx = _from_combination(free[torch.randint(len(free), (n_test,), generator=g)])
+    return train, FactorImages(_draw(idx), idx)
+
+
+def load_factors(n_train: int = 8000, n_test: int = 2000, seed: int = 0, *, disjoint: bool = False,
+                 test_seed: int | None = None) -> ImageData:
+    """Train and test factor images as an ImageData (labels = shape index): load_factors_with_truth's images.
+
+    The zoo trains chapter 09's models on load_factors(8000, 2000, seed=0), the split with disjoint=False."""
+    train, test = load_factors_with_truth(n_train, n_test, seed, disjoint=disjoint, test_seed=test_seed)
+    unseen = "; test images of combinations unseen in training" if disjoint else ""
     note = (f"factors: {n_train:,} train / {n_test:,} test images from course_utils.factors "
-            f"(seed {seed}; labels = shape)")
-    return ImageData("factors", x[:n_train], y[:n_train], x[n_train:], y[n_train:], list(SHAPES), note)
-
-
-def load_factors_with_truth(n_train: int = 8000, n_test: int = 2000, seed: int = 0) -> tuple[FactorImages, FactorImages]:
-    """The same images as load_factors(n_train, n_test, seed), with all five factors: (train, test)."""
-    data = make_factor_images(n_train + n_test, seed=seed)
-    return (FactorImages(data.images[:n_train], data.factors[:n_train]),
-            FactorImages(data.images[n_train:], data.factors[n_train:]))
+            f"(seed {seed}{unseen}; labels = shape)")
+    return ImageData("factors", train.images, train.factors[:, 0].clone(), test.images, test.factors[:, 0].clone(),
+                     list(SHAPES), note)

@@ -6,6 +6,10 @@
 - near_zero_mask/fraction how sparse a code is, with a scale-free threshold
 - quantize_uniform        a code stored with `bits` bits per number (compression)
 - confident_share         how often a classifier (the "judge") is sure an image shows some class
+- judged_classes, class_fidelity, class_shares, judge_ceiling
+                          a judge's verdict on generated images, per requested class, and the same judge's
+                          score on real images given the same treatment (its calibrated ceiling; chapters 10, 12)
+- continuous_bernoulli_mean  the grey haze a continuous-Bernoulli decoder's mean puts on a pixel (a treatment)
 
 Each function checks its input and says in the error what was wrong.
 """
@@ -180,3 +184,119 @@ def confident_share(classifier: torch.nn.Module, images: torch.Tensor, threshold
         p = torch.softmax(classifier(images[i:i + batch_size]), dim=1)
         sure += int((p.max(1).values > threshold).sum())
     return sure / len(images)
+
+
+# ---------------------------------------------------------------- judges of generated images (chapters 10, 12)
+
+def _check_labels(labels: torch.Tensor, n: int, n_classes: int, what: str) -> torch.Tensor:
+    labels = torch.as_tensor(labels)
+    if torch.is_floating_point(labels) or labels.dim() != 1 or len(labels) != n:
+        raise ValueError(f"{what} must be integer class labels of shape ({n},), one per image; got dtype "
+                         f"{labels.dtype} and shape {tuple(labels.shape)}.")
+    if n and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise ValueError(f"{what} must lie in 0..{n_classes - 1}, got {int(labels.min())}..{int(labels.max())}.")
+    return labels.long()
+
+
+@torch.no_grad()
+def judged_classes(judge: torch.nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """The judge's class (argmax of its logits) for every image, in eval mode and in batches; shape (N,)."""
+    if len(images) == 0:
+        raise ValueError("images is empty: there is nothing to judge.")
+    if not torch.isfinite(images).all():
+        raise ValueError("images hold NaN or infinite values: a judge cannot read them (check the decoder's output).")
+    was_training = judge.training
+    judge.eval()
+    try:
+        return torch.cat([judge(images[i:i + batch_size]).argmax(1) for i in range(0, len(images), batch_size)])
+    finally:
+        judge.train(was_training)
+
+
+def class_fidelity(judge: torch.nn.Module, images: torch.Tensor, requested: torch.Tensor,
+                   n_classes: int = 10) -> torch.Tensor:
+    """Conditioning fidelity, shape (n_classes,): of the images requested as class c, the share the judge calls c.
+
+    Read it only beside judge_ceiling (the same judge on real images given the same treatment) and beside a
+    control (class_shares of a model that ignores the label): alone it mixes the model with the judge."""
+    requested = _check_labels(requested, len(images), n_classes, "requested")
+    counts = torch.bincount(requested, minlength=n_classes)
+    if (counts == 0).any():
+        missing = (counts == 0).nonzero().flatten().tolist()
+        raise ValueError(f"no image was requested as class {missing}: fidelity needs images of every class "
+                         f"0..{n_classes - 1} (request n per class, e.g. torch.arange({n_classes}).repeat_interleave(n)).")
+    hits = torch.bincount(requested[judged_classes(judge, images) == requested], minlength=n_classes)
+    return hits.float() / counts.float()
+
+
+def class_shares(judge: torch.nn.Module, images: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
+    """Share of `images` the judge assigns to each class, shape (n_classes,), summing to 1.
+
+    The control of a model that ignores labels: had it been asked for class c, it would "score" share c."""
+    pred = judged_classes(judge, images)
+    if int(pred.max()) >= n_classes:
+        raise ValueError(f"the judge names class {int(pred.max())}, but n_classes is {n_classes}.")
+    return torch.bincount(pred, minlength=n_classes).float() / len(pred)
+
+
+def judge_ceiling(judge: torch.nn.Module, x_real: torch.Tensor, y_real: torch.Tensor, treatment=None,
+                  n_classes: int = 10) -> torch.Tensor:
+    """The judge's per-class accuracy on real images given `treatment` (a function of images, None = as they are).
+
+    Calibration: a judge that scores generated images must first score real images put through the same
+    transformation the samples got (the same summary of the decoder: its mean, its parameter, a sample...).
+    That accuracy is the ceiling a perfect generator would reach; print it beside every fidelity."""
+    if x_real.numel() and (x_real.min() < 0 or x_real.max() > 1):
+        raise ValueError(f"x_real must hold real images with values in [0, 1], got {x_real.min():.3g}.."
+                         f"{x_real.max():.3g}.")
+    treated = x_real if treatment is None else treatment(x_real)
+    if not torch.is_tensor(treated) or treated.shape != x_real.shape:
+        raise ValueError(f"treatment must return a tensor of the images' shape {tuple(x_real.shape)}, got "
+                         f"{type(treated).__name__} {tuple(getattr(treated, 'shape', ()))}.")
+    return class_fidelity(judge, treated, y_real, n_classes)
+
+
+def continuous_bernoulli_mean(lam: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """Mean of a continuous Bernoulli with parameter lam (clipped to [eps, 1 - eps]): lam/(2 lam - 1) + 1/(2 artanh(1 - 2 lam)).
+
+    Used as a treatment: a pixel value x read as lam gives the image a continuous-Bernoulli decoder's *mean*
+    would show if its lam were x. The mean tends to 0 only like -1/log(lam) (0.11 at lam = 1e-4, a logit of
+    -9.2), so a background of zeros turns into a grey haze; eps sets how far the logits reach."""
+    if not 0 < eps < 0.5:
+        raise ValueError(f"eps must lie strictly between 0 and 0.5, got {eps}.")
+    if lam.numel() and (lam.min() < 0 or lam.max() > 1):
+        raise ValueError(f"lam must lie in [0, 1] (a probability, such as sigmoid(logits)), got "
+                         f"{lam.min():.3g}..{lam.max():.3g}.")
+    probs = lam.double().clamp(eps, 1 - eps)
+    mean = torch.distributions.ContinuousBernoulli(probs=probs, validate_args=False).mean
+    return mean.to(lam.dtype)
+
+
+def continuous_bernoulli_inverse_mean(x: torch.Tensor, tol: float = 1e-9) -> torch.Tensor:
+    """The parameter lam whose continuous-Bernoulli mean equals x (the inverse of `continuous_bernoulli_mean`).
+
+    Used as a treatment: if a perfect decoder's *mean* were the real image x, its lam would be this map of x
+    (0.3 -> 0.065, 0.5 -> 0.5, 0.7 -> 0.935; 0 -> 0 and 1 -> 1 as limits). Solved by bisection on the logit,
+    once per distinct pixel value, so it is cheap on 8-bit images."""
+    if x.numel() and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"x must lie in [0, 1] (a continuous-Bernoulli mean, such as an image), got "
+                         f"{x.min():.3g}..{x.max():.3g}.")
+    values, inverse = torch.unique(x.double(), return_inverse=True)
+    inner = (values > 0) & (values < 1)
+    lo = torch.full_like(values, -1e6)
+    hi = torch.full_like(values, 1e6)
+
+    def mean_of_logit(eta):          # e^eta / (e^eta - 1) - 1/eta, with its limit 0.5 at eta = 0
+        small = eta.abs() < 1e-6
+        safe = torch.where(small, torch.ones_like(eta), eta)
+        return torch.where(small, 0.5 + eta / 12, -1 / torch.expm1(-safe) - 1 / safe)
+
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        below = mean_of_logit(mid) < values
+        lo, hi = torch.where(below, mid, lo), torch.where(below, hi, mid)
+        if (hi - lo).max() < tol:
+            break
+    lam = torch.sigmoid((lo + hi) / 2)
+    lam = torch.where(inner, lam, values)
+    return lam[inverse].reshape(x.shape).to(x.dtype)

@@ -173,7 +173,9 @@ class CVAE(nn.Module):
     As in MLPVAE the decoder returns logits: `decode` applies the sigmoid (Bernoulli means), and the
     loss pairs `forward_logits(x, y)` -> (logits, mu, logvar) with losses.negative_elbo (binary images)
     or a continuous-Bernoulli likelihood (grey images; chapter 10). Sampling for class c:
-    ``model.decode(torch.randn(n, latent), torch.full((n,), c))``.
+    ``model.decode(torch.randn(n, latent), torch.full((n,), c))``. Nothing in the -ELBO makes the decoder take
+    the class from y rather than from z (the label can "leak" through z): measure it (chapter 10), and see
+    zoo's "cvae_cb_hybrid" loss (Sohn et al., 2015) for a remedy that trains the decoder on prior codes too.
     """
 
     def __init__(self, latent: int = 16, hidden: int = 256, n_classes: int = 10, n_pixels: int = 784):

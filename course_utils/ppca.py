@@ -78,18 +78,29 @@ def gaussian_kl_full(m1: torch.Tensor, S1: torch.Tensor, m2: torch.Tensor, S2: t
     return 0.5 * (trace + quad - k + torch.linalg.slogdet(S2)[1] - torch.linalg.slogdet(S1)[1])
 
 
-def fit_ppca(x: torch.Tensor, k: int) -> PPCA:
+def fit_ppca(x: torch.Tensor, k: int, sigma2: float | None = None) -> PPCA:
     """Closed form from chapter 02's eigenvalues: sigma2 = mean of the discarded ones, W = U_k (Lambda_k - sigma2 I)^(1/2).
 
     The eigenvalues are those of the covariance with 1/(N - 1) (course_utils.linear.fit_pca); the maximum-likelihood
     solution uses 1/N, a factor (N - 1)/N away. Pixels with zero variance are fine: every pixel gets noise sigma2 > 0.
+
+    With `sigma2` given, the noise is held at that value and W is the maximum-likelihood W for it (Tipping & Bishop):
+    W = U_k max(Lambda_k - sigma2 I, 0)^(1/2). Every direction whose eigenvalue is at most sigma2 gets a zero column:
+    that latent dimension is ignored by the decoder, and its exact posterior is the prior N(0, 1) for every x
+    (posterior collapse in closed form; Lucas et al., 2019).
     """
     pca = fit_pca(x, method="eigh")                      # all min(N, D) components
     lam = pca.explained_variance
     if not 1 <= k < len(lam):
         raise ValueError(f"k must be between 1 and {len(lam) - 1}, got {k}")
-    sigma2 = float(lam[k:].sum()) / (pca.mean.numel() - k)    # D - k discarded eigenvalues (missing ones are 0)
-    if not sigma2 > 0 or not float(lam[k - 1]) > sigma2:
-        raise ValueError(f"PPCA needs eigenvalue k = {k} above the mean of the discarded ones; choose a smaller k")
-    W = pca.components[:k].T * (lam[:k] - sigma2).sqrt()
+    if sigma2 is None:
+        sigma2 = float(lam[k:].sum()) / (pca.mean.numel() - k)    # D - k discarded eigenvalues (missing ones are 0)
+        if not sigma2 > 0 or not float(lam[k - 1]) > sigma2:
+            raise ValueError(f"PPCA needs eigenvalue k = {k} above the mean of the discarded ones; choose a smaller k")
+    else:
+        if not (isinstance(sigma2, (int, float)) and math.isfinite(sigma2) and sigma2 > 0):
+            raise ValueError(f"sigma2 must be a positive finite number (a noise variance), got {sigma2!r}; "
+                             "leave it out to fit it from the data")
+        sigma2 = float(sigma2)
+    W = pca.components[:k].T * (lam[:k] - sigma2).clamp_min(0).sqrt()
     return PPCA(pca.mean, W, sigma2)

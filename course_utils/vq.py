@@ -74,10 +74,20 @@ class VectorQuantizer(nn.Module):
 
     forward(z_e) returns a dict: ``z_q`` (straight-through: the codes' values, the encoder's gradient),
     ``indices`` (B, H, W), ``codebook`` loss ||sg(z_e) - e||^2 and ``commit`` loss ||z_e - sg(e)||^2,
-    each summed over positions and dimensions and averaged over images. With ``ema=True`` the codebook is
-    not trained by gradient: in training mode every forward moves each code towards the mean of the
-    vectors assigned to it (decay ``decay``), and the codebook loss is 0. With ``restart_every=N`` (training
-    mode) the codes unused for N forward calls are moved onto random encoder outputs of the current batch.
+    each summed over positions and dimensions and averaged over images.
+
+    With ``ema=True`` the codebook is not trained by gradient, and the returned codebook loss is a zero
+    tensor (so vq_loss's "loss" is recon + beta * commit). In training mode every forward updates, per code k,
+    an EMA count N_k and an EMA sum m_k of the vectors assigned to it (decay ``decay``), and sets
+    e_k = m_k / N_k, with N_k Laplace-smoothed by ``eps`` (Sonnet's VectorQuantizerEMA) so that it is never 0.
+    Each code starts with a pseudo-count of one vector at its own position (N_k = 1, m_k = e_k), so a code that
+    gets no vectors keeps its place: N_k and m_k shrink by the same factor. Its value is
+    e_k(0) * N_k / (N_k + eps), to a relative 1e-5: within 0.1% of where it was for ~460 unused steps (decay
+    0.99, eps 1e-5), then shrinking towards the origin (half way after ~1,150 steps). EMA does not revive a
+    dead code: no vector reaches it, so nothing pulls it; restarts do.
+
+    With ``restart_every=N`` (training mode) the codes unused for N forward calls are moved onto random
+    encoder outputs of the current batch (with EMA: count 1, sum = that output).
     """
 
     def __init__(self, K: int = 64, D: int = 16, ema: bool = False, decay: float = 0.99,
@@ -89,8 +99,8 @@ class VectorQuantizer(nn.Module):
             raise ValueError(f"decay must lie strictly between 0 and 1, got {decay}.")
         self.K, self.D, self.ema, self.decay, self.restart_every, self.eps = K, D, ema, decay, restart_every, eps
         self.codebook = nn.Parameter(torch.empty(K, D).uniform_(-1 / K, 1 / K), requires_grad=not ema)
-        self.register_buffer("ema_count", torch.zeros(K))
-        self.register_buffer("ema_sum", self.codebook.detach().clone())
+        self.register_buffer("ema_count", torch.ones(K))                 # one pseudo-vector per code ...
+        self.register_buffer("ema_sum", self.codebook.detach().clone())  # ... sitting at the code itself
         self.register_buffer("recent_use", torch.zeros(K))
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
         self.register_buffer("restarts", torch.zeros((), dtype=torch.long))
@@ -105,7 +115,10 @@ class VectorQuantizer(nn.Module):
             self._update(flat.detach(), idx)
             idx = nearest_code(flat.detach(), self.codebook.detach()) if self._changed else idx
         e = self.codebook[idx]                                   # (B*H*W, D), differentiable in the codebook
-        codebook_loss = ((e - flat.detach()) ** 2).sum() / B     # moves codes to the encoder outputs
+        if self.ema:                                             # the codes learn by EMA, not by this loss
+            codebook_loss = torch.zeros((), dtype=flat.dtype, device=flat.device)
+        else:
+            codebook_loss = ((e - flat.detach()) ** 2).sum() / B  # moves codes to the encoder outputs
         commit_loss = ((flat - e.detach()) ** 2).sum() / B       # keeps the encoder near its codes
         z_q = straight_through(flat, e.detach() if self.ema else e)
         z_q = z_q.view(B, H, W, D).permute(0, 3, 1, 2)
@@ -122,7 +135,7 @@ class VectorQuantizer(nn.Module):
             self.ema_count.mul_(self.decay).add_(counts, alpha=1 - self.decay)
             self.ema_sum.mul_(self.decay).add_(sums, alpha=1 - self.decay)
             n = self.ema_count.sum()
-            smoothed = (self.ema_count + self.eps) / (n + self.K * self.eps) * n   # Laplace smoothing: no 0/0
+            smoothed = (self.ema_count + self.eps) / (n + self.K * self.eps) * n   # Laplace smoothing: never 0
             self.codebook.data.copy_(self.ema_sum / smoothed.unsqueeze(1))
             self._changed = True
         if self.restart_every and int(self.steps) % self.restart_every == 0:
@@ -200,6 +213,8 @@ class VQVAE(nn.Module):
 
 def vq_loss(model: VQVAE, x: torch.Tensor, beta: float = 0.25) -> dict[str, torch.Tensor]:
     """recon + codebook + beta * commit, each summed per image and averaged over images; also the batch perplexity.
+
+    With an EMA codebook (VQVAE(ema=True)) the codebook term is 0: the codes learn by moving averages.
 
     recon is the Bernoulli cross-entropy of the grey values (chapter 03's BCE, from logits): a reconstruction
     cost, not the log-likelihood of a density on grey values (chapter 10)."""

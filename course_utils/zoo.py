@@ -88,6 +88,22 @@ def _cvae_cb(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, to
     return {"loss": recon + kl, "recon": recon, "kl": kl}
 
 
+def _cvae_cb_hybrid(weight: float) -> Callable:
+    """Sohn et al.'s (2015) hybrid objective for a conditional VAE on grey images (chapter 10's remedy for the leak).
+
+    The -ELBO (continuous Bernoulli) plus weight * "prior_recon" = -log p(x | z', y) with z' ~ N(0, I) drawn
+    independently of x: the decoder is also trained the way it is used at generation time (a z from the prior,
+    the class from y), so it cannot rely on z to tell the class. "loss" = recon + kl + weight * prior_recon;
+    recon + kl is the -ELBO. Sohn et al. weigh the terms alpha and 1 - alpha: weight = (1 - alpha) / alpha."""
+    def loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        logits, mu, logvar = model.forward_logits(x, y)
+        recon, kl = continuous_bernoulli_nll(logits, x), gaussian_kl(mu, logvar)
+        prior_logits = model.decode_logits(torch.randn_like(mu), y).view_as(x)
+        prior_recon = continuous_bernoulli_nll(prior_logits, x)
+        return {"loss": recon + kl + weight * prior_recon, "recon": recon, "kl": kl, "prior_recon": prior_recon}
+    return loss
+
+
 def _cvae_bernoulli(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
     """Negative ELBO of a conditional VAE on dynamically binarised digits (chapter 10)."""
     xb = torch.bernoulli(x)
@@ -113,7 +129,10 @@ LOSSES: dict[str, Callable] = {
     "cvae_cb": _cvae_cb,                 # a conditional VAE (model, x, y) on grey images (chapter 10)
     "cvae_bernoulli": _cvae_bernoulli,   # a conditional VAE (model, x, y) on dynamically binarised digits
 }
-SUPERVISED = {"cross_entropy", "cvae_cb", "cvae_bernoulli"}
+# chapter 10: cvae_cb plus the decoder trained on prior codes (Sohn et al.'s hybrid objective), prior term weighted 0.25
+HYBRID_WEIGHTS = {"cvae_cb_hybrid0.25": 0.25}
+LOSSES.update({name: _cvae_cb_hybrid(w) for name, w in HYBRID_WEIGHTS.items()})
+SUPERVISED = {"cross_entropy", "cvae_cb", "cvae_bernoulli", *HYBRID_WEIGHTS}
 OPTIMIZERS = {"adam": adam}
 
 
@@ -209,13 +228,19 @@ RECIPES: dict[str, Recipe] = {
     "fashion_judge": Recipe("ConvClassifier", {"n_classes": 10}, Data("fashion_mnist", 60000, 10000),
                             loss="cross_entropy", epochs=8,
                             about="chapter 10's garment judge: the digit judge's classifier on all 60,000 Fashion-MNIST images"),
-    "fashion_cvae": Recipe("CVAE", {"latent": 16, "hidden": 256}, Data("fashion_mnist", 60000, 10000),
-                           loss="cvae_cb", epochs=8,
-                           about="chapter 10's conditional VAE of grey Fashion-MNIST, continuous-Bernoulli decoder"),
-    "fashion_vae": Recipe("MLPVAE", {"latent": 16, "hidden": 256}, Data("fashion_mnist", 60000, 10000),
-                          loss="elbo_cb", epochs=8,
-                          about="chapter 10's control: fashion_cvae's plain-VAE twin (no label), same likelihood and sizes"),
 }
+# chapter 10's mini project on the full Fashion-MNIST, latent 16, hidden 96, 5 epochs, 3 training seeds each: the
+# plain CVAE (its label leaks through z), the remedy (Sohn et al.'s hybrid objective, prior term weighted 0.25) and
+# the control (the plain-VAE twin: no label, the same likelihood and sizes)
+_FASHION = Data("fashion_mnist", 60000, 10000)
+_FASHION_KIND = {"cvae": ("CVAE", "cvae_cb", "conditional VAE, continuous-Bernoulli decoder", (0, 1, 2)),
+                 "cvae_hybrid0.25": ("CVAE", "cvae_cb_hybrid0.25", "conditional VAE, Sohn et al.'s hybrid objective "
+                                     "(the decoder also sees prior codes), prior term weighted 0.25", (0, 1, 2)),
+                 "vae": ("MLPVAE", "elbo_cb", "control: the plain-VAE twin (no label), same likelihood and sizes",
+                         (0, 1, 2))}
+RECIPES.update({f"fashion_{kind}_s{seed}": Recipe(model, {"latent": 16, "hidden": 96}, _FASHION, loss=loss, epochs=5,
+                                                  seed=seed, about=f"chapter 10's {about}, seed {seed}")
+                for kind, (model, loss, about, seeds) in _FASHION_KIND.items() for seed in seeds})
 # chapter 09: a beta sweep on the factor images (course_utils.factors), 3 seeds per beta, small MLP VAEs
 RECIPES.update({f"beta{b:g}_s{seed}": Recipe("MLPVAE", {"latent": 10, "hidden": 50}, Data("factors"),
                                              loss=f"elbo_beta{b:g}", epochs=40, seed=seed,
@@ -273,6 +298,40 @@ def data_fingerprint(images: course_data.ImageData) -> str:
     for t in (images.x_train, images.x_test):
         h.update(t.numpy().tobytes())
     return h.hexdigest()
+
+
+_FINGERPRINTS: dict[tuple, str] = {}
+
+
+def _data_here(name: str) -> tuple[str, str]:
+    """(fingerprint, note) of the images this machine loads for recipe `name`; computed once per process and place.
+
+    A recipe on code grids ("codes:SOURCE") is checked through its source: its codes are a function of the
+    source's pinned weights and the source's images."""
+    d = recipe(name).data
+    if d.dataset.startswith("codes:"):
+        return _data_here(d.dataset.split(":", 1)[1])
+    key = (d, os.environ.get(course_data.ENV_VAR), str(course_data.REPO_DATA), str(course_data.DEBIAN_ROOT),
+           str(course_data.CACHE))
+    if key not in _FINGERPRINTS:
+        images = load_data(name)
+        _FINGERPRINTS[key] = data_fingerprint(images) + "\n" + images.note
+    fp, note = _FINGERPRINTS[key].split("\n", 1)
+    return fp, note
+
+
+def data_mismatch(name: str, rec: dict) -> str | None:
+    """None if record `rec` was made on the images this machine loads for recipe `name`; else why not."""
+    d = recipe(name).data
+    if d.dataset.startswith("codes:"):
+        source = d.dataset.split(":", 1)[1]
+        return data_mismatch(source, record(source))
+    want = (rec.get("data") or {}).get("sha256")
+    got, note = _data_here(name)
+    if want == got:
+        return None
+    return (f"its record was made on other images than the ones this machine loads for the recipe (data fingerprint "
+            f"{str(want)[:12]}… in the record, {got[:12]}… here: {note})")
 
 
 @contextlib.contextmanager
@@ -411,33 +470,43 @@ def _read(name: str, pt: Path, fix: str) -> nn.Module:
 
 
 def load(name: str, train_if_needed: bool = True, verbose: bool = True) -> nn.Module:
-    """Recipe `name`'s trained model in eval mode: the committed checkpoint, else the cache, else trained now."""
+    """Recipe `name`'s trained model in eval mode: the committed checkpoint, else the cache, else trained now.
+
+    A checkpoint is used only on the images it was trained and tested on: its record's data fingerprint must
+    equal that of the images this machine loads for the recipe (the course split is the same everywhere, so
+    this fails only if the data or the loader changed). Otherwise the model is trained here, saying so, or,
+    with train_if_needed=False, refused with the fix."""
     r = recipe(name)
     committed = status(name)
     if committed == "ok":
-        model = _read(name, CHECKPOINTS / f"{name}.pt",
-                      f"retrain and re-pin it with `{CLI} {name}`, or delete {CHECKPOINTS / name}.pt so that "
-                      "load() trains the model from its recipe.")
-        if verbose:
-            print(f"📦 {name}: loaded from the committed checkpoint / committed checkpoint से load हुआ "
-                  f"(retrain: {CLI} {name})")
-        return model
+        mismatch = data_mismatch(name, record(name))
+        if mismatch is None:
+            model = _read(name, CHECKPOINTS / f"{name}.pt",
+                          f"retrain and re-pin it with `{CLI} {name}`, or delete {CHECKPOINTS / name}.pt so that "
+                          "load() trains the model from its recipe.")
+            if verbose:
+                print(f"📦 {name}: loaded from the committed checkpoint / committed checkpoint से load हुआ "
+                      f"(retrain: {CLI} {name})")
+            return model
+        committed = f"{CHECKPOINTS / name}.pt: {mismatch}"
     folder, stem = cache_dir(), _cache_stem(name)
-    if status(name, folder, stem) == "ok":
+    if status(name, folder, stem) == "ok" and data_mismatch(
+            name, json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))) is None:
         model = _read(name, folder / f"{stem}.pt", f"delete {folder / stem}.pt and load again.")
         if verbose:
             print(f"📦 {name}: loaded from the cache / cache से load हुआ: {folder / stem}.pt")
         return model
     if not train_if_needed:
-        raise ZooError(f"{name}: {committed} / committed checkpoint इस्तेमाल नहीं हो सकता. Fix / उपाय: restore it "
-                       f"(`git checkout course_utils/checkpoints`), retrain and re-pin it with `{CLI} {name}`, "
-                       "or call load(name) with train_if_needed=True to train it into the cache.")
+        raise ZooError(f"{name}: {committed} / committed checkpoint इस्तेमाल नहीं हो सकता (या तो file बदली है, या "
+                       f"यह इन images पर train नहीं हुआ). Fix / उपाय: restore it (`git checkout course_utils/checkpoints`), "
+                       f"load the course's own data split (`load_mnist()` without official=True), retrain and re-pin "
+                       f"it with `{CLI} {name}`, or call load(name) with train_if_needed=True to train it into the cache.")
     if verbose:
         print(f"📦 {name}: {committed}, so it is trained now from its recipe (epochs={r.epochs}) / committed "
               f"checkpoint इस्तेमाल नहीं हो सकता, इसलिए model अभी recipe से train हो रहा है।")
-    model, record = train(name, progress=verbose)
+    model, record_ = train(name, progress=verbose)
     try:
-        path = save(model, record, folder, stem)
+        path = save(model, record_, folder, stem)
     except OSError as err:
         print(f"⚠️ {name}: trained, but not saved ({err}); the next load() trains again. Fix / उपाय: "
               f"set {CACHE_VAR} to a writable folder / {CACHE_VAR} में लिखने लायक folder दें।")

@@ -15,9 +15,9 @@ def isolated_data(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "REPO_DATA", tmp_path / "repo_data")
     monkeypatch.setattr(data, "DEBIAN_ROOT", tmp_path / "debian")
     monkeypatch.setattr(data, "CACHE", tmp_path / "cache")
-    data._load_arrays.cache_clear()
+    data._load_split.cache_clear()
     yield tmp_path
-    data._load_arrays.cache_clear()
+    data._load_split.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -95,8 +95,36 @@ def test_a_cvae_learns_through_fit_with_labels():
 
 
 def test_chapter_10_recipes_are_well_formed():
-    for name in ("fashion_judge", "fashion_cvae", "fashion_vae"):
-        r = zoo.recipe(name)
-        assert r.data == zoo.Data("fashion_mnist", 60000, 10000)
-    assert zoo.recipe("fashion_cvae").loss == "cvae_cb" and zoo.recipe("fashion_vae").loss == "elbo_cb"
-    assert zoo.recipe("fashion_cvae").model_args == zoo.recipe("fashion_vae").model_args   # the control is a twin
+    assert zoo.recipe("fashion_judge").data == zoo.Data("fashion_mnist", 60000, 10000)
+    for seed in (0, 1, 2):
+        cvae, vae = zoo.recipe(f"fashion_cvae_s{seed}"), zoo.recipe(f"fashion_vae_s{seed}")
+        hybrids = [zoo.recipe(f"fashion_cvae_hybrid0.25_s{seed}")]
+        for r in (cvae, vae, *hybrids):
+            assert r.data == zoo.Data("fashion_mnist", 60000, 10000) and r.seed == seed
+            assert r.model_args == cvae.model_args                             # the control is a twin
+            assert (r.epochs, r.lr, r.batch_size) == (cvae.epochs, cvae.lr, cvae.batch_size)   # only the loss differs
+        assert (cvae.loss, vae.loss) == ("cvae_cb", "elbo_cb")
+        assert all(r.loss in zoo.HYBRID_WEIGHTS for r in hybrids)
+
+
+def test_the_hybrid_loss_is_the_elbo_plus_a_prior_code_term():
+    """Sohn et al.'s hybrid objective: -ELBO plus w * -log p(x | z', y) with z' ~ N(0, I), independent of x."""
+    setup(0)
+    m, x, y = CVAE(latent=3, hidden=8), torch.rand(6, 1, 28, 28), torch.arange(6)
+    assert zoo.HYBRID_WEIGHTS == {"cvae_cb_hybrid0.25": 0.25} and set(zoo.HYBRID_WEIGHTS) <= zoo.SUPERVISED
+    for loss, w in ((zoo.LOSSES["cvae_cb_hybrid0.25"], 0.25), (zoo._cvae_cb_hybrid(1.0), 1.0)):
+        torch.manual_seed(2)
+        out = loss(m, x, y)
+        torch.manual_seed(2)
+        ref = zoo.LOSSES["cvae_cb"](m, x, y)              # the same first draw (the reparameterised z)
+        z_prior = torch.randn(6, 3)                        # the next draw: the prior code
+        want = zoo.continuous_bernoulli_nll(m.decode_logits(z_prior, y).view_as(x), x)
+        assert torch.allclose(out["recon"], ref["recon"]) and torch.allclose(out["kl"], ref["kl"])
+        assert torch.allclose(out["prior_recon"], want)
+        assert torch.allclose(out["loss"], out["recon"] + out["kl"] + w * out["prior_recon"])
+    # the prior term reaches the decoder only: the encoder gets no gradient from it
+    m.zero_grad()
+    torch.manual_seed(2)
+    zoo.LOSSES["cvae_cb_hybrid0.25"](m, x, y)["prior_recon"].backward()
+    assert m.enc.weight.grad is None or m.enc.weight.grad.abs().max() == 0
+    assert m.dec[0].weight.grad.abs().max() > 0

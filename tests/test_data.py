@@ -168,3 +168,46 @@ def test_parse_idx_rejects_garbage():
         data._parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 9]) + bytes(3), "x")
     arr = data._parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]), "x")
     assert np.array_equal(arr, [7, 8, 9])
+
+
+# --- the same data on every machine -------------------------------------------------------------
+
+def test_mnist_is_the_course_split_of_the_test_file_even_beside_a_train_file(isolated_data, monkeypatch):
+    """A learner online has MNIST's train file too; the course still draws from the test file alone."""
+    from course_utils.tools import fake_online
+
+    src = _mnist_dir()
+    offline = data.load_mnist(path=src, download=False, verbose=False)
+    online = fake_online.make_online_folder(isolated_data / "online", real=src)
+    with fake_online._accepted_as_official(online):          # the train file would pass as official
+        got = data.load_mnist(path=online, download=False, verbose=False)
+        opt_in = data.load_mnist(path=online, download=False, verbose=False, official=True)
+    for part in ("x_train", "y_train", "x_test", "y_test"):
+        assert torch.equal(getattr(got, part), getattr(offline, part)), part
+    assert "the same on every machine" in got.note
+    assert not torch.equal(opt_in.x_train, offline.x_train) and "Opt-in" in opt_in.note
+    train_bytes = {t.numpy().tobytes() for t in offline.x_train}
+    assert not any(t.numpy().tobytes() in train_bytes for t in offline.x_test), "held-out digits were trained on"
+
+
+def test_official_opt_in_without_a_train_file_says_what_is_missing(isolated_data):
+    with pytest.raises(data.DataNotFoundError, match="train-images-idx3-ubyte.gz"):
+        data.load_mnist(path=_mnist_dir(), download=False, official=True)
+
+
+def test_the_fake_online_check_sees_a_loader_that_switches_to_the_train_file(isolated_data, monkeypatch):
+    """The check must fail for the old loader (official splits wherever a train file exists), else it proves nothing."""
+    from course_utils import zoo
+    from course_utils.tools import fake_online
+
+    src = _mnist_dir()
+    monkeypatch.setenv(data.ENV_VAR, str(src))
+    here = data.load_mnist(download=False, verbose=False)
+    online = fake_online.make_online_folder(isolated_data / "online", real=src)
+    monkeypatch.setattr(zoo, "_FINGERPRINTS", {})
+    assert fake_online.check(online, here) == []
+    monkeypatch.setitem(data.COURSE_SOURCE, "mnist", "official")        # the loader before the fix
+    monkeypatch.setattr(zoo, "_FINGERPRINTS", {})
+    problems = fake_online.check(online, here)
+    assert any("x_train differs" in p for p in problems)
+    assert any(p.startswith("zoo vae2d: its record was made on other images") for p in problems)

@@ -187,3 +187,180 @@ def test_posterior_means_restores_the_mode(trained, data):
     mu, logvar = posterior_means(trained, data[:20], batch_size=7)
     assert mu.shape == logvar.shape == (20, 8) and trained.training
     trained.eval()
+
+
+# ------------------------------------------------ the form of the loss: one beta (review 2026-12, U5 / L3)
+
+def test_kl_squared_is_caught_although_every_beta_is_positive(trained, data):
+    def loss(model, x):
+        out = elbo(model, x)
+        return {"loss": out["recon"] + 50 * out["kl"] ** 2, "recon": out["recon"], "kl": out["kl"]}   # bug: KL²
+    detail = _only_failure(check_vae(trained, loss, data[:500], verbose=False), "kl_sign")
+    assert "one beta" in detail
+
+
+def test_any_constant_beta_passes_and_is_named(trained, data):
+    report = check_vae(trained, lambda m, x: elbo(m, x, beta=2.0), data[:500], verbose=False)
+    assert report.passed, report.table()
+    assert "recon + 2 * kl" in report["kl_sign"].detail
+
+
+def test_kl_forgotten_is_caught(trained, data):
+    def loss(model, x):
+        out = elbo(model, x)
+        return {"loss": out["recon"], "recon": out["recon"], "kl": out["kl"]}   # bug: the KL never enters the loss
+    detail = _only_failure(check_vae(trained, loss, data[:500], verbose=False), "kl_sign")
+    assert "does not enter the loss" in detail
+
+
+def test_a_small_positive_beta_still_passes(trained, data):
+    report = check_vae(trained, lambda m, x: elbo(m, x, beta=1e-3), data[:500], verbose=False)
+    assert report.passed, report.table()
+
+
+def test_free_bits_is_not_the_form_recon_plus_beta_kl(trained, data):
+    """Free bits is a training objective: the checklist checks the plain -ELBO (documented)."""
+    def loss(model, x):
+        out = elbo(model, x)
+        mu, logvar = model.encode(torch.bernoulli(x))
+        penalty = kl_per_dimension(mu, logvar).clamp(min=2.0).sum()     # a floor most dims are below
+        return {"loss": out["recon"] + penalty, "recon": out["recon"], "kl": out["kl"]}
+    detail = _only_failure(check_vae(trained, loss, data[:500], verbose=False), "kl_sign")
+    assert "free bits" in detail
+
+
+def make_warmup_loss(warmup=64):
+    """The chapter's make_loss with a warm-up: the step counter lives in the closure."""
+    state = {"step": 0}
+
+    def loss_fn(model, x):
+        out = elbo(model, x)
+        if not model.training:
+            return out
+        weight = min(1.0, state["step"] / warmup)
+        state["step"] += 1
+        return {"loss": out["recon"] + weight * out["kl"], "recon": out["recon"], "kl": out["kl"]}
+
+    return loss_fn, state
+
+
+class CountingLoss:
+    """A loss kept as an object, with its warm-up counter as an attribute."""
+
+    def __init__(self):
+        self.step = 0
+
+    def __call__(self, model, x):
+        out = elbo(model, x)
+        if model.training:
+            self.step += 1
+        return out
+
+
+def test_check_vae_does_not_advance_a_warm_up(trained, data):
+    loss_fn, state = make_warmup_loss()
+    state["step"] = 10
+    report = check_vae(trained, loss_fn, data[:500], verbose=False)
+    assert report.passed, report.table()
+    assert state["step"] == 10                                 # the closure's counter is where it was
+    assert "recon + 0.156 * kl" in report["kl_sign"].detail     # each check saw step 10: 10 / 64
+    at_start, state0 = make_warmup_loss()
+    detail = _only_failure(check_vae(trained, at_start, data[:500], verbose=False), "kl_sign")   # beta = 0 at step 0
+    assert "beta = 0" in detail and "after the warm-up" in detail and state0["step"] == 0
+    obj = CountingLoss()
+    assert check_vae(trained, obj, data[:500], verbose=False).passed and obj.step == 0
+
+
+def test_fresh_copy_copies_closures_defaults_and_objects():
+    def counter_with_default(state={"n": 0}):     # noqa: B006 (the mutable default is the point)
+        state["n"] += 1
+        return state["n"]
+
+    def make_counter():
+        seen = {"n": 0}
+
+        def count():
+            seen["n"] += 1
+            return seen["n"]
+
+        return count
+
+    for fn in (counter_with_default, make_counter()):
+        assert [diagnostics._fresh_copy(fn)() for _ in range(3)] == [1, 1, 1]   # each copy starts afresh
+        assert fn() == 1                                                         # the original never moved
+    obj = CountingLoss()
+    copied = diagnostics._fresh_copy(obj)
+    copied.step += 5
+    assert isinstance(copied, CountingLoss) and obj.step == 0
+
+
+# ------------------------------------------------ the likelihood (L3): recon = Bernoulli NLL on 0/1 images
+
+def test_mse_on_binary_data_is_caught(trained, data):
+    def loss(model, x):
+        xb = torch.bernoulli(x)
+        logits, mu, logvar = model.forward_logits(xb)
+        recon = ((torch.sigmoid(logits) - xb) ** 2).flatten(1).sum(1).mean()     # bug: a Gaussian decoder
+        kl = kl_per_dimension(mu, logvar).sum()
+        return {"loss": recon + kl, "recon": recon, "kl": kl}
+    detail = _only_failure(check_vae(trained, loss, data[:500], verbose=False), "likelihood")
+    assert "squared error" in detail
+
+
+def test_bce_averaged_over_pixels_is_caught(trained, data):
+    def loss(model, x):
+        xb = torch.bernoulli(x)
+        logits, mu, logvar = model.forward_logits(xb)
+        recon = torch.nn.functional.binary_cross_entropy_with_logits(logits, xb)   # bug: reduction="mean"
+        kl = kl_per_dimension(mu, logvar).sum()
+        return {"loss": recon + kl, "recon": recon, "kl": kl}
+    detail = _only_failure(check_vae(trained, loss, data[:500], verbose=False), "likelihood")
+    assert "averaged over pixels" in detail
+
+
+def test_bce_on_probabilities_passes(trained, data):
+    def loss(model, x):                                   # the seeds' form: F.binary_cross_entropy(x_hat, x, sum)
+        xb = torch.bernoulli(x)
+        x_hat, mu, logvar = model(xb)
+        recon = torch.nn.functional.binary_cross_entropy(x_hat, xb, reduction="sum") / len(xb)
+        kl = kl_per_dimension(mu, logvar).sum()
+        return {"loss": recon + kl, "recon": recon, "kl": kl}
+    assert check_vae(trained, loss, data[:500], verbose=False).passed
+
+
+def test_likelihood_none_leaves_the_row_out_and_bad_values_are_refused(trained, data):
+    report = check_vae(trained, elbo, data[:500], verbose=False, likelihood=None)
+    assert "likelihood" not in [c.name for c in report] and report.passed
+    with pytest.raises(ValueError, match="likelihood must be"):
+        check_vae(trained, elbo, data[:50], verbose=False, likelihood="gaussian")
+
+
+class NoLogits(torch.nn.Module):
+    """encode only: the likelihood check says what it needs, instead of passing."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def encode(self, x):
+        return self.inner.encode(x)
+
+
+def test_model_without_forward_logits_fails_the_likelihood_check_with_a_reason(trained, data):
+    report = check_vae(NoLogits(fresh(trained)), lambda model, x: elbo(model.inner, x), data[:300], verbose=False)
+    assert "forward_logits" in report["likelihood"].detail and not report["likelihood"].passed
+
+
+# ------------------------------------------------ torch.normal, the table's second case (L3)
+
+class TorchNormalSample(MLPVAE):
+    def forward_logits(self, x):
+        mu, logvar = self.encode(x)
+        z = torch.normal(mu, torch.exp(0.5 * logvar))      # bug: a sample with no path back to mu, logvar
+        return self.decode_logits(z).view_as(x), mu, logvar
+
+
+def test_sample_with_torch_normal_is_caught(trained, data):
+    detail = _only_failure(check_vae(fresh(trained, TorchNormalSample), elbo, data[:500], verbose=False),
+                           "gradients")
+    assert "torch.normal" in detail

@@ -54,7 +54,7 @@ def test_order_and_sign_of_dimensions_do_not_matter(factors):
     assert D.mig(-3 * z[:, perm] + 7, factors) == pytest.approx(D.mig(z, factors))
 
 
-def test_a_rotated_code_scores_low(factors):
+def test_a_mixed_code_scores_low(factors):
     z = _perfect(factors, extra=0)
     z = (z - z.mean(0)) / z.std(0)
     q, _ = np.linalg.qr(np.random.default_rng(2).normal(size=(5, 5)))
@@ -84,7 +84,37 @@ def test_noise_code_scores_near_zero(factors):
     assert D.mig(z, factors) < 0.02
 
 
+def test_a_near_constant_dimension_scores_like_an_active_one_unless_left_out(factors):
+    """The histogram of means is blind to scale (the estimator's trap): a dimension whose mean moves by 1e-4
+    with x, which a sampled code would drown in its noise, carries as much MI as the real x dimension."""
+    z = _perfect(factors)
+    k_x = 3
+    tiny = 1e-4 * z[:, [k_x]] + 5.0                      # an inactive dimension still following x a little
+    d = D.mig_details(np.concatenate([z, tiny], axis=1), factors)
+    assert d["mi"][-1, k_x] == pytest.approx(d["mi"][k_x, k_x], rel=1e-6) and d["mi"][-1, k_x] > 0.9 * d["entropy"][k_x]
+    assert d["gaps"][k_x] < 0.01, "x looks copied into two dimensions, so its gap is gone"
+    keep = np.ones(z.shape[1] + 1, dtype=bool)
+    keep[-1] = False
+    left_out = D.mig_details(np.concatenate([z, tiny], axis=1), factors, keep=keep)
+    assert left_out["gaps"][k_x] > 0.85 and left_out["mig"] == pytest.approx(D.mig(z, factors), abs=1e-9)
+    assert (left_out["mi"][-1] == 0).all()
+
+
+def test_nan_codes_are_refused_and_located(factors):
+    z = _perfect(factors)
+    z[[3, 7], 4] = np.nan
+    with pytest.raises(ValueError, match=r"2 NaN .* 2 of 5000 rows and columns \[4\].*diverged"):
+        D.mig(z, factors)
+    z[3, 4] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        D.mig(torch.tensor(z), factors)
+
+
 def test_bad_input_names_the_fix(factors):
+    with pytest.raises(ValueError, match="one boolean|booleans"):
+        D.mig(_perfect(factors), factors, keep=np.ones(3, dtype=bool))
+    with pytest.raises(ValueError, match="booleans"):
+        D.mig(_perfect(factors), factors, keep=np.ones(10))
     with pytest.raises(ValueError, match="one row per image"):
         D.mig(np.zeros((10, 3)), factors)
     with pytest.raises(ValueError, match="at least 2"):

@@ -23,8 +23,7 @@ def test_ready_machine_reports_ready(mnist, capsys):
     assert any(it.what == "data: mnist" and it.ok for it in items)
 
 
-def test_a_test_split_alone_says_how_it_is_split(monkeypatch):
-    test_only = {"train": None, "test": (None, [0] * 10_000)}
-    monkeypatch.setattr(envcheck.data, "_load_arrays", lambda *a: test_only)
+def test_mnist_reports_the_course_split_of_the_test_file(monkeypatch):
+    monkeypatch.setattr(envcheck.data, "_load_split", lambda key, split, *a: (None, [0] * 10_000))
     (item,) = [it for it in envcheck.check_environment(datasets=("mnist",)) if it.what == "data: mnist"]
-    assert item.ok and "8,000 train / 2,000 test" in item.detail and "train 0" not in item.detail
+    assert item.ok and "8,000 train / 2,000 test" in item.detail and "official test file" in item.detail

@@ -77,7 +77,18 @@ def test_ex1_correct_answers_written_differently_pass(right):
     assert ex1.grade(right).status == CORRECT
 
 
+def _prior_truncated(decoder, n, latent_dim, generator):
+    """The truncation trick: normal draws, rejecting every number beyond ±2.5."""
+    z = torch.randn(2 * n * latent_dim, generator=generator)
+    z = z[z.abs() < 2.5][: n * latent_dim].view(n, latent_dim)
+    with torch.no_grad():
+        return decoder(z)
+
+
 @pytest.mark.parametrize("fn,words", [
+    (_prior_truncated, ["truncat", "3.3"]),
+    (lambda d, n, k, g: d(torch.randn(n, k, generator=g).clamp(-2.5, 2.5)), ["clip", "3.3"]),
+    (lambda d, n, k, g: d(0.95 * torch.randn(n, k, generator=g)), ["standard deviation", "no scaling"]),
     (lambda d, n, k, g: d(torch.rand(n, k, generator=g)), ["torch.rand", "N(0, I)"]),
     (lambda d, n, k, g: d(torch.randn(n, k)), ["`generator` argument"]),
     (lambda d, n, k, g: d(2 * torch.randn(n, k, generator=g)), ["standard deviation"]),
@@ -90,7 +101,7 @@ def test_ex1_correct_answers_written_differently_pass(right):
     (lambda d, n, k, g: (d(torch.randn(n, k, generator=g)) > 0.5).float(), ["unchanged"]),
     (lambda d, n, k, g: d(torch.randn(n, k, generator=g))[: n // 2], ["(n, 784)"]),
     (lambda d, n, k, g: d((torch.rand(n, k, generator=g) * 2 - 1) * math.sqrt(3)), ["Gaussian"])   # mean 0, std 1,
-], ids=["uniform", "global-rng", "std-2", "lognormal", "one-code", "one-number-per-sample", "transposed",
+], ids=["truncated", "clamped", "std-0.95", "uniform", "global-rng", "std-2", "lognormal", "one-code", "one-number-per-sample", "transposed",
         "hard-coded-dim", "no-decoder", "binarised", "half", "box"])
 def test_ex1_wrong_answers_name_the_mistake(fn, words):
     _grade_wrong(ex1, fn, words)

@@ -45,6 +45,20 @@ EX1_WRONG = {
     "uniform eps": (lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.rand_like(mu), "uniform"),
     "detached": (lambda mu, lv: (mu + torch.exp(0.5 * lv) * torch.randn_like(mu)).detach(), ".detach()"),
     "std detached": (lambda mu, lv: mu + torch.exp(0.5 * lv).detach() * torch.randn_like(mu), "logvar"),
+    # one eps per row, shared by every latent dimension: the right mean and variance per dimension, but a
+    # rank-1, fully correlated q instead of the diagonal Gaussian (graded CORRECT before the December review)
+    "one eps per row": (lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[0], 1), "share their noise"),
+    "one eps per row, expand": (lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(mu.shape[0]).unsqueeze(1)
+                                .expand_as(mu), "share their noise"),
+    "one eps for everything": (lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(1), "same eps"),
+    "torch.normal": (lambda mu, lv: torch.normal(mu, torch.exp(0.5 * lv)), "not differentiable"),
+    "sample() of a MultivariateNormal": (lambda mu, lv: MultivariateNormal(
+        mu, scale_tril=torch.diag_embed((0.5 * lv).exp())).sample(), ".sample()"),
+    # a fixed seed inside reparameterize: every call repeats the same noise (graded CORRECT before the second read)
+    "fixed generator": (lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.randn(
+        mu.shape, generator=torch.Generator().manual_seed(0)), "two calls gave the same z"),
+    "manual_seed inside": (lambda mu, lv: (torch.manual_seed(0), mu + torch.exp(0.5 * lv) * torch.randn_like(mu))[1],
+                           "two calls gave the same z"),
     "numpy noise": (lambda mu, lv: mu + torch.exp(0.5 * lv) * torch.from_numpy(
         np.random.default_rng(0).standard_normal(mu.shape[1])).float(), "same eps"),
 }

@@ -21,15 +21,19 @@ EXERCISES = {"ex1": ex1, "ex2": ex2, "ex3": ex3}
 
 # ---------------------------------------------------------------- exercise 1: train_step
 
+def _reparameterize(mu, logvar):
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+
 def _step(recon_fn=None, kl_fn=None, binarize=torch.bernoulli, sample=True, train=True, zero=True,
-          out=lambda loss, r, k: {"loss": loss.item(), "recon": r.item(), "kl": k.item()}):
+          out=lambda loss, r, k: {"loss": loss.item(), "recon": r.item(), "kl": k.item()}, z_fn=_reparameterize):
     """A train_step with one ingredient swapped for a mistake."""
     def train_step(model, x, opt):
         if train:
             model.train()
         xb = binarize(x)
         mu, logvar = model.encode(xb)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if sample else mu
+        z = z_fn(mu, logvar) if sample else mu
         logits = model.decode_logits(z).view_as(xb)
         r = (recon_fn or (lambda lg, t: F.binary_cross_entropy_with_logits(lg, t, reduction="sum") / len(t)))(logits, xb)
         k = (kl_fn or (lambda m, lv: (-0.5 * (1 + lv - m.pow(2) - lv.exp())).sum(1).mean()))(mu, logvar)
@@ -96,6 +100,22 @@ EX1_WRONG = {
                    "same targets"),
     "decodes mu": (_step(sample=False), "reparameterization"),
     "eval mode": (_step(train=False), "train()"),
+    # the sample itself (each graded CORRECT before the December review): chapter 06's two bug boxes and a
+    # rescaled std, then one eps per image shared by the dimensions, uniform noise and a re-seeded generator
+    "std = exp(logvar)": (_step(z_fn=lambda m, lv: m + torch.exp(lv) * torch.randn_like(m)), "torch.exp(logvar)"),
+    "rescaled std": (_step(z_fn=lambda m, lv: m + 0.1 * torch.exp(0.5 * lv) * torch.randn_like(m)),
+                     "no extra factor"),
+    "std rescaled by 1.1": (_step(z_fn=lambda m, lv: m + 1.1 * torch.exp(0.5 * lv) * torch.randn_like(m)),
+                            "no extra factor"),
+    "std rescaled by 0.9": (_step(z_fn=lambda m, lv: m + 0.9 * torch.exp(0.5 * lv) * torch.randn_like(m)),
+                            "no extra factor"),
+    "one eps for the batch": (_step(z_fn=lambda m, lv: m + torch.exp(0.5 * lv) * torch.randn(m.shape[1])),
+                              "same eps"),
+    "one eps per image": (_step(z_fn=lambda m, lv: m + torch.exp(0.5 * lv) * torch.randn(m.shape[0], 1)),
+                          "share their noise"),
+    "uniform eps": (_step(z_fn=lambda m, lv: m + torch.exp(0.5 * lv) * torch.rand_like(m)), "no extra factor"),
+    "re-seeded eps": (_step(z_fn=lambda m, lv: m + torch.exp(0.5 * lv) * torch.randn(
+        m.shape, generator=torch.Generator().manual_seed(0))), "same z"),
     "no zero_grad": (_step(zero=False), "zero_grad"),
     "wrong return": (_step(out=lambda loss, r, k: loss.item()), "dict"),
     "missing key": (_step(out=lambda loss, r, k: {"loss": loss.item(), "kl": k.item()}), "recon"),

@@ -84,7 +84,9 @@ def test_ex2_correct_answers_written_differently_pass(right):
     (lambda s, w: min(1.0, s / 200) if w else 1.0, "hard-code"),
     (lambda s, w: 1.0 if w == 0 else min(1.0, s / w) ** 2, "0.5"),
     (lambda s, w: 0.0 if w == 0 else min(1.0, s / w), "warmup = 0"),
-], ids=["no-cap", "floor-div", "decreasing", "zero-div", "hard-coded", "quadratic", "zero-warmup-0"])
+    (lambda s, w: min(1.0, s / max(w, 1)), "kl_weight(0, 0) should be 1"),
+], ids=["no-cap", "floor-div", "decreasing", "zero-div", "hard-coded", "quadratic", "zero-warmup-0",
+        "max-guard-step-0"])
 def test_ex2_wrong_answers_name_the_mistake(wrong, words):
     out = _grade(ex2, wrong)
     assert out.status == INCORRECT and words in out.en, out.en

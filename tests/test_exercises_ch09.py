@@ -89,9 +89,19 @@ def test_ex1_wrong_answers_name_the_mistake():
              "torch tensor")
     _verdict(ex1, lambda lo, x, mu, lv, b: torch.tensor(
         (_recon_kl(lo, x, mu, lv)[0] + b * _recon_kl(lo, x, mu, lv)[1]).mean().item()), "gradient")
-    # a KL with the wrong sign gives another number: incorrect, with the expected value
-    _verdict(ex1, lambda lo, x, mu, lv, b: (_recon_kl(lo, x, mu, lv)[0] - b * _recon_kl(lo, x, mu, lv)[1]).mean(),
-             "should be")
+
+    def under_no_grad(lo, x, mu, lv, b):       # the right number, computed where no gradient is recorded
+        with torch.no_grad():
+            recon, kl = _recon_kl(lo, x, mu, lv)
+            return (recon + b * kl).mean()
+    out = _verdict(ex1, under_no_grad, "no_grad", "no gradient")
+    assert "no_grad" in out.hi
+    # a KL with the wrong sign, written two ways: subtracted, or the closed form without its minus
+    out = _verdict(ex1, lambda lo, x, mu, lv, b: (_recon_kl(lo, x, mu, lv)[0] - b * _recon_kl(lo, x, mu, lv)[1]).mean(),
+                   "wrong sign")
+    assert "sign" in out.hi
+    _verdict(ex1, lambda lo, x, mu, lv, b: (_recon_kl(lo, x, mu, lv)[0]
+                                            + b * 0.5 * (1 + lv - mu ** 2 - lv.exp()).sum(1)).mean(), "wrong sign")
 
 
 # ---------------------------------------------------------------- exercise 2
@@ -108,7 +118,7 @@ def test_ex2_right_answers_written_differently():
     def with_sigmoid(model, z, dim, values):
         Z = z.expand(len(values), -1).clone()
         Z[:, dim] = torch.as_tensor(values)
-        return torch.sigmoid(model.decode_logits(Z))
+        return torch.sigmoid(model.decode_logits(Z)).detach()
 
     for fn in (with_stack, with_sigmoid):
         assert ex2.grade(fn).status == CORRECT, fn.__name__
@@ -146,6 +156,28 @@ def test_ex2_wrong_answers_name_the_mistake():
     def one_image(model, z, dim, values):
         return model.decode(z[None])
 
+    def rows_not_columns(model, z, dim, values):   # Z[dim] is one whole copy: crashes when len(values) != J
+        Z = z.repeat(len(values), 1)
+        Z[dim] = values
+        with torch.no_grad():
+            return model.decode(Z)
+
+    def keeps_the_gradient(model, z, dim, values):  # right images, but plt.imshow(out[0].view(28, 28)) fails
+        Z = z.repeat(len(values), 1)
+        Z[:, dim] = values
+        return model.decode(Z)
+
+    def flat(model, z, dim, values):
+        Z = z.repeat(len(values), 1)
+        Z[:, dim] = values
+        with torch.no_grad():
+            return model.decode(Z).flatten()
+
+    out = _verdict(ex2, rows_not_columns, "row `dim`", "Z[:, dim] = values")
+    assert "Error" not in out.en and "Z[:, dim]" in out.hi
+    out = _verdict(ex2, keeps_the_gradient, "gradient", "no_grad")
+    assert "no_grad" in out.hi
+    _verdict(ex2, flat, "one 28x28 image per value")
     _verdict(ex2, logits, "logits")
     _verdict(ex2, added, "added")
     _verdict(ex2, in_place, "in place")
@@ -186,6 +218,11 @@ def test_ex3_wrong_answers_name_the_mistake():
     _verdict(ex3, lambda mi, h: float(((mi[0] - mi[1]) / h).mean()), "first two dimensions")
     _verdict(ex3, lambda mi, h: float(((top(mi)[0] - top(mi)[-1]) / h).mean()), "smallest")
     _verdict(ex3, lambda mi, h: float(((top(mi)[0] - top(mi)[1]) / h).sum()), "summed")
+
+    out = _verdict(ex3, lambda mi, h: float(((np.sort(mi, axis=1)[:, -1] - np.sort(mi, axis=1)[:, -2]) / h).mean()),
+                   "axis 1", "axis 0")
+    assert "broadcast" not in out.en and "axis 0" in out.hi
+    _verdict(ex3, lambda mi, h: float((top(mi)[0] - top(mi)[1]).mean() / h.mean()), "ratio of means")
 
     def sorts_in_place(mi, h):
         mi.sort(axis=0)

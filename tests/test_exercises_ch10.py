@@ -133,7 +133,12 @@ def _grid_repeat(decode, z, n_classes):
     return decode(zz, yy)
 
 
-@pytest.mark.parametrize("right", [_grid_loop, _grid_repeat], ids=["loop", "repeat"])
+def _grid_stack(decode, z, n_classes):
+    """torch.stack: shape (K, n, P), the blocks one above the other (technical review 2026-12, E1)."""
+    return torch.stack([decode(z, torch.full((len(z),), c)) for c in range(n_classes)])
+
+
+@pytest.mark.parametrize("right", [_grid_loop, _grid_repeat, _grid_stack], ids=["loop", "repeat", "stack"])
 def test_ex3_correct_answers_written_differently_pass(right):
     out = ex3.grade(right)
     assert out.status == CORRECT, out.en
@@ -156,6 +161,10 @@ EX3_WRONG = {
     "float label": (lambda d, z, n: torch.cat([d(z, torch.full((len(z),), float(c))) for c in range(n)]), "raised"),
     "same label": (lambda d, z, n: torch.cat([d(z, torch.zeros(len(z), dtype=torch.long)) for c in range(n)]),
                    "decode(z, c)"),
+    "stack along dim 1": (lambda d, z, n: torch.stack([d(z, torch.full((len(z),), c)) for c in range(n)], 1),
+                          "class by class"),
+    "stack of image-shaped blocks": (lambda d, z, n: torch.stack([d(z, torch.full((len(z),), c)).view(len(z), 2, 3)
+                                                                  for c in range(n)]), "torch.cat"),
 }
 
 

@@ -107,7 +107,44 @@ def test_load_factors_is_an_image_data_of_the_same_draw():
     assert torch.equal(data.y_test, test.factors[:, 0]) and data.classes == list(F.SHAPES)
 
 
+def test_every_combination_draws_its_own_picture():
+    every = F.all_combinations()
+    assert len(every) == 4 * 4 * 6 * 7 * 7 and torch.equal(F.combination(every.factors), torch.arange(len(every)))
+    flat = every.images.flatten(1)
+    assert len(torch.unique(flat, dim=0)) == len(every), "two combinations draw the same pixels"
+    assert torch.equal(F.render(*[every.values(name) for name in F.NAMES]), every.images)
+
+
+def test_the_four_scales_draw_four_different_pictures_of_every_shape_and_rotation():
+    for shape in F.SHAPES:
+        for rotation in F.FACTORS["rotation"]:
+            imgs = F.render(shape, list(F.FACTORS["scale"]), rotation, 14, 14).flatten(1)
+            assert len(torch.unique(imgs, dim=0)) == len(F.FACTORS["scale"]), (shape, rotation)
+
+
+def test_independent_test_draws_repeat_training_images_but_disjoint_ones_never_do():
+    train, test = F.load_factors_with_truth(8000, 2000, seed=0)
+    assert F.seen_in(test, train).float().mean() > 0.7, "the zoo's split: most test images repeat a training image"
+    train_d, test_d = F.load_factors_with_truth(8000, 2000, seed=0, disjoint=True)
+    assert torch.equal(train_d.images, train.images) and torch.equal(train_d.factors, train.factors)
+    assert len(test_d) == 2000 and not F.seen_in(test_d, train_d).any()
+    seen_pixels = {bytes(img.numpy()) for img in train.images.to(torch.uint8)}
+    assert not any(bytes(img.numpy()) in seen_pixels for img in test_d.images.to(torch.uint8))
+    assert torch.equal(F.render(*[test_d.values(name) for name in F.NAMES]), test_d.images)
+    again = F.load_factors_with_truth(8000, 2000, seed=0, disjoint=True)[1]
+    other = F.load_factors_with_truth(8000, 2000, seed=0, disjoint=True, test_seed=1)[1]
+    assert torch.equal(again.factors, test_d.factors) and not torch.equal(other.factors, test_d.factors)
+    data = F.load_factors(8000, 2000, seed=0, disjoint=True)
+    assert torch.equal(data.x_test, test_d.images) and "unseen" in data.note
+
+
 def test_bad_input_names_the_fix():
+    with pytest.raises(ValueError, match="n_train must be a positive integer"):
+        F.load_factors(0, 10)
+    with pytest.raises(ValueError, match="n_test must be a positive integer"):
+        F.load_factors_with_truth(10, 0)
+    with pytest.raises(ValueError, match="n_train"):
+        F.load_factors(2.5, 10)
     with pytest.raises(ValueError, match="shape"):
         F.render("circle", 1.0, 0, 14, 14)
     with pytest.raises(ValueError, match="same length"):

@@ -74,3 +74,37 @@ def test_bad_input_is_named(data):
     with pytest.raises(ValueError, match="fitted on 12 pixels"):
         p.log_marginal(torch.zeros(2, 5))
     assert isinstance(p, PPCA) and p.k == 2
+
+
+def test_fixed_noise_collapses_the_weak_directions_to_the_prior(data):
+    lam = torch.linalg.eigvalsh(torch.cov(data.T)).flip(0)
+    sigma2 = float(lam[1] + lam[2]) / 2                 # between eigenvalues 2 and 3: direction 3 is too weak
+    p = fit_ppca(data, 3, sigma2=sigma2)
+    norms = p.W.norm(dim=0)
+    assert bool((norms[:2] > 0.1).all()) and float(norms[2]) == 0.0
+    assert p.sigma2 == sigma2
+    m, S = p.posterior(data[:5])
+    # the collapsed dimension: posterior = prior N(0, 1) for every x, so its KL to the prior is 0
+    assert torch.allclose(m[:, 2], torch.zeros(5, dtype=torch.float64), atol=1e-12)
+    assert abs(float(S[2, 2]) - 1) < 1e-12 and float(S[2, :2].abs().max()) < 1e-12
+    # the used dimensions do carry information: their posterior variance is below the prior's
+    assert bool((S.diagonal()[:2] < 0.9).all())
+    # W with the collapsed column is the maximum-likelihood W at this sigma2: any small column there lowers log p(x)
+    u = torch.linalg.eigh(torch.cov(data.T)).eigenvectors[:, -3]
+    for eps in (0.05, 0.2):
+        W = p.W.clone()
+        W[:, 2] = eps * u
+        other = PPCA(p.mean, W, sigma2)
+        assert float(other.log_marginal(data).sum()) < float(p.log_marginal(data).sum())
+
+
+def test_fixed_noise_equal_to_the_fitted_one_changes_nothing(data):
+    p = fit_ppca(data, 3)
+    q = fit_ppca(data, 3, sigma2=p.sigma2)
+    assert torch.allclose(p.W, q.W, atol=1e-12)
+
+
+def test_bad_noise_is_named(data):
+    for bad in (0.0, -1.0, float("nan"), float("inf"), "0.1"):
+        with pytest.raises(ValueError, match="sigma2 must be a positive finite number"):
+            fit_ppca(data, 2, sigma2=bad)

@@ -44,6 +44,8 @@ def test_pack_holds_views_library_and_data_but_no_solutions_or_tools(pack):
     opened = {(e["chapter"], e["number"]): e["open_library"] for e in record["exercises"] if e["open_library"]}
     assert opened == {("01", 1): ["losses.mse_per_image"], ("02", 2): ["linear.principal_angles"],
                       ("03", 2): ["noise.masking_noise"], ("03", 3): ["metrics.auroc"]}   # as INSTRUCTORS.md lists
+    every = {p.stem for p in (ROOT / "course_utils").glob("*.py") if not p.stem.startswith("_")}
+    assert set(rel.LIBRARY) == every - set(rel.NOT_SCANNED) and {"diagnostics", "vq", "losses"} <= set(rel.LIBRARY)
     for lang in ("hi", "en"):
         assert {p.name for p in (pack / "notebooks" / lang).iterdir()} == {
             f"{e.slug}.ipynb" for e in rel.registry(["00", "01", "02", "03"])}
@@ -52,6 +54,78 @@ def test_pack_holds_views_library_and_data_but_no_solutions_or_tools(pack):
     for e in record["exercises"]:
         folder = pack / "course_utils" / "exercises" / "_released" / e["slug"]
         assert (folder / f"ex{e['number']}.inputs.pt").exists() == (e["mode"] == "stored")
+
+
+def test_held_back_grading_set_lies_outside_the_pack_with_other_inputs(pack):
+    """The grading set: a sibling folder; the same kinds of checks; other inputs wherever the checker draws
+    anything at random (release.json says which exercises have fixed inputs); none of its expected values
+    is anywhere in the pack."""
+    grading = rel.grading_dir_for(pack)
+    held = json.loads((grading / rel.GRADING_FILE).read_text())
+    record = json.loads((pack / rel.RELEASE_FILE).read_text())
+    assert grading.parent == pack.parent and not (pack / rel.GRADING_FILE).exists()
+    pack_bytes = [p.read_bytes() for p in pack.rglob("*.pt")]
+    stored_ex = [e for e in held["exercises"] if e["mode"] == "stored"]
+    assert len(stored_ex) == len(rel.registry(["00", "01", "02", "03"])) - 1
+    flags = {(e["chapter"], e["number"]): e["held_back"] for e in record["exercises"] if e["mode"] == "stored"}
+    for e in stored_ex:
+        mine = pack / "course_utils" / "exercises" / "_released" / e["slug"]
+        theirs = grading / e["slug"]
+        a = torch.load(mine / f"ex{e['number']}.inputs.pt", weights_only=False)
+        b = torch.load(theirs / f"ex{e['number']}.inputs.pt", weights_only=False)
+        assert len(a["calls"]) == len(b["calls"])                    # the same checks, kind by kind
+        for ca, cb in zip(a["calls"], b["calls"]):
+            assert [stored.describe(v) for v in ca["args"]] == [stored.describe(v) for v in cb["args"]]
+        expected = torch.load(theirs / f"ex{e['number']}.expected.pt", weights_only=True)
+        assert flags[(e["chapter"], e["number"])] == (not rel.same_inputs(a, b, expected)), e
+        if any(c["random"] for c in expected["calls"]):                # random checks are always held back
+            assert flags[(e["chapter"], e["number"])], e
+        if flags[(e["chapter"], e["number"])]:
+            assert (theirs / f"ex{e['number']}.expected.pt").read_bytes() not in pack_bytes
+    assert sum(flags.values()) >= len(flags) // 2, flags
+
+
+def test_stored_checks_reject_what_the_course_rejects():
+    """Named mistakes of the course's checkers, kept as stored properties: resampled codes (01 ex3); no
+    gradient, a detached result, a fixed seed inside the function and uniform noise (06 ex1)."""
+    from course_utils.exercises import ch06
+
+    cases = {
+        "01": ("""
+def sample_like(codes, n, generator):
+    return codes[torch.randint(len(codes), (n,), generator=generator)]
+""", "copies"),
+    }
+    e01 = rel.registry(["01"])[2]
+    ref = rel.reference(e01)
+    inputs, expected = stored.record(e01.exercise, ref, seed_shift=4711)
+    src, phrase = cases["01"]
+    space = {"torch": torch}
+    exec(src, space)
+    with pytest.raises(stored.Wrong, match=phrase):
+        stored.compare(expected, stored.run_calls(space["sample_like"], inputs), inputs)
+    stored.compare(expected, stored.run_calls(ref, inputs), inputs)
+    e06 = next(e for e in rel.registry(["06"]) if e.number == 1)
+    ref = rel.reference(e06)
+    inputs, expected = stored.record(e06.exercise, ref, seed_shift=4711)
+    stored.compare(expected, stored.run_calls(ref, inputs), inputs)
+    wrong = {
+        "sample": "def reparameterize(mu, logvar):\n"
+                  "    return torch.distributions.Normal(mu, (0.5 * logvar).exp()).sample()\n",
+        "detach": "def reparameterize(mu, logvar):\n"
+                  "    return (mu + (0.5 * logvar).exp() * torch.randn_like(mu)).detach()\n",
+        "fixed seed": "def reparameterize(mu, logvar):\n    g = torch.Generator().manual_seed(0)\n"
+                      "    return mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=g)\n",
+        "uniform": "def reparameterize(mu, logvar):\n"
+                   "    eps = (torch.rand_like(mu) - 0.5) * 12 ** 0.5\n    return mu + (0.5 * logvar).exp() * eps\n",
+    }
+    for what, src in wrong.items():
+        space = {"torch": torch}
+        exec(src, space)
+        with pytest.raises(stored.Wrong):
+            stored.compare(expected, stored.run_calls(space["reparameterize"], inputs), inputs)
+        if what in ("sample", "detach"):                # the course's checker names these two mistakes
+            assert e06.exercise.grade(space["reparameterize"]).status == INCORRECT, what
 
 
 def test_views_are_reset_and_point_nowhere_near_the_solutions(pack):

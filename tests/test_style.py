@@ -99,7 +99,7 @@ def test_words_that_only_look_like_imperatives_pass():
 def test_code_spans_blocks_latex_and_link_targets_are_not_prose():
     hindi = ("नीचे `देखिए()` और $मत$ देखें, [यह](ज्यादा_देखो.md) भी।\n\n"
              "```python\nprint('करो', 'ख़ुद', 'ज्यादा')\n```\n")
-    assert style.check_style(hindi, "See `f()` below.") == []
+    assert style.check_style(hindi, "See `f()` and $मत$ below.") == []
 
 
 # ---------------------------------------------------------------- run-in headings
@@ -247,8 +247,139 @@ def test_gender_review_lists_sentences_with_their_terms():
 
 
 def test_the_glossarys_own_hindi_glosses_follow_the_style_sheet():
-    from course_utils.glossary import load_terms
+    # they are printed in every chapter's glossary box: nukta, address, sense, agreement, avoid lists
+    assert [(name, str(p)) for name, p in style.gloss_problems()] == []
 
-    for term in load_terms():                  # they are printed in every chapter's glossary box
-        problems = style.nukta_problems(term.hi) + style.address_problems(term.hi) + style.sense_problems(term.hi, "")
-        assert problems == [], (term.name, [str(p) for p in problems])
+
+# ---------------------------------------------------------------- gender list: the reviews' decisions
+
+def test_gender_list_holds_the_reviews_decisions():
+    gender = style.load_style().gender
+    masculine = ["kl", "kl divergence", "elbo", "rate", "grid", "column", "bar", "sample", "prior", "posterior",
+                 "codebook", "histogram", "budget", "expectation", "mse", "epoch", "estimate"]
+    feminine = ["bound", "sampling", "dimension", "se", "standard error", "family", "binarisation", "value",
+                "log-likelihood", "reconstruction", "traversal", "unit", "active unit", "class", "row", "shape",
+                "sweep", "entropy", "density", "fidelity", "perplexity", "activity"]
+    assert {t: gender.get(t) for t in masculine} == dict.fromkeys(masculine, "masculine")
+    assert {t: gender.get(t) for t in feminine} == dict.fromkeys(feminine, "feminine")
+
+
+def test_a_term_with_two_genders_is_refused(tmp_path):
+    text = style.GLOSSARY_FILE.read_text(encoding="utf-8").replace('feminine = [\n  "image",', 'feminine = [\n  "loss", "image",')
+    path = tmp_path / "glossary.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="both masculine and feminine"):
+        style.load_style(path)
+
+
+# ---------------------------------------------------------------- agreement right before a term
+
+@pytest.mark.parametrize("bad, fix", [
+    ("Encoder की loss घटती है।", 'write "का loss"'),                      # loss is masculine
+    ("यह उस model का image है।", 'write "की image"'),                      # image is feminine
+    ("नीचे की bars दिखाती हैं।", 'write "के bars"'),                        # masculine plural: के
+    ("उसका SE छपा। यह SE क्या गिनता है?", 'write "उसकी SE"'),
+    ("यह $\\log p(x)$ का upper bound है।", 'write "की upper bound"'),      # an English adjective in between
+    ("सबसे दाएँ वाली column, और उसके बगल वाली।", 'write "वाला column"'),  # a comma ends the phrase
+    ("हर नया dimension जो KL लेता है", 'write "नई dimension"'),
+    ("दो distributions के बीच की KL divergence है।", 'write "का KL divergence"'),  # a two-word term
+    ("Encoder की output, यानी code", 'write "का output"'),
+])
+def test_agreement_with_the_wrong_gender_is_caught(bad, fix):
+    assert fixes(style.agreement_problems(bad)) == [fix], bad
+
+
+@pytest.mark.parametrize("good", [
+    "Encoder का loss घटता है, और PCA की basis वही है।",
+    "नीचे के bars दिखाते हैं, और उसकी SE छपी।",
+    "Decoder की loss curve नीचे है।",                   # the head is curve (feminine), not loss
+    "Model की training loss घटती है।",                  # two English nouns: left to the human review
+    "Unit $j$ का image पर असर छोटा है।",                 # का belongs to असर; "image पर" sits in between
+    "Posterior mean का images पर variance है।",
+    "Model की encoder और decoder layers बदलती हैं।",    # और may join two modifiers of layers
+    "हर image पूरी की पूरी code में नहीं समाती।",         # an idiom, agreeing with image
+    "यह model का image की तरह output है।",              # का + की तरह: a compound postposition follows
+    "Model का image बनाना सीखना है।",                    # का agrees with the infinitive बनाना
+    "सबसे बड़ा code identity सीख सकता है।",             # two noun phrases side by side
+    "के images, के codes और के output",                 # के is never judged
+    "Plain MLP की section 2 वाली curve",                # a number does not end the phrase
+    "`encoder` की `image` है",                          # code spans are not terms
+])
+def test_right_or_undecidable_agreement_passes(good):
+    assert style.agreement_problems(good) == [], good
+
+
+# ---------------------------------------------------------------- a Hindi heading that is its English twin
+
+def test_heading_identical_to_its_english_twin_is_caught():
+    hindi = "## 2. Encoding to a distribution\n\nEncoder अब एक distribution देता है।"
+    english = "## 2. Encoding to a distribution\n\nThe encoder now returns a distribution."
+    [problem] = style.heading_problems(hindi, english)
+    assert "English grammar" in problem.message and "in Hindi" in problem.fix
+    [problem] = style.check_style(hindi, english)
+    assert problem.found == "2. Encoding to a distribution"
+
+
+@pytest.mark.parametrize("hindi, english", [
+    ("## Summary", "## Summary"),
+    ("## Practice questions", "## Practice questions"),
+    ("### Exercise 2: latent traversal", "### Exercise 2: latent traversal"),
+    ("### Exercise 2: straight-through", "### Exercise 2: straight-through"),   # "through" inside a term
+    ("## 2. Encoder से एक distribution", "## 2. Encoding to a distribution"),
+    ("### Exercise 1: `reparameterize(mu, logvar)`", "### Exercise 1: `reparameterize(mu, logvar)`"),
+])
+def test_headings_of_terms_and_hindi_headings_pass(hindi, english):
+    assert style.heading_problems(hindi, english) == []
+
+
+# ---------------------------------------------------------------- inline maths against the twin
+
+@pytest.mark.parametrize("hindi, english, shown", [
+    ("Bound $-\\log p_\\theta(k^{*}) $ है।", "The bound is $-\\log p_\\theta(k^{*})$.", "$-\\log p_\\theta(k^{*}) $"),
+    ("दोनों variances $K$ से घटते हैं।", "Both variances fall as $1/K$.", "$1/K$"),
+    ("यहाँ $\\sigma$ है।", "Here $\\sigma^2$ is.", "$\\sigma^2$"),                  # a changed formula
+    ("बस $x$ देखें।", "Look at $x$ and $\\mu(x)$.", "$\\mu(x)$"),                      # a dropped formula
+])
+def test_inline_maths_that_differ_are_caught(hindi, english, shown):
+    [problem] = style.maths_problems(hindi, english)
+    assert shown in problem.message, problem.message
+
+
+@pytest.mark.parametrize("hindi, english", [
+    ("$K$ बढ़ाने से दोनों variances $K$ गुना घटते हैं।", "More samples divide both variances by $K$."),
+    ("## 4. $\\beta$ की sweep", "## 4. The β sweep"),                                  # $\beta$ ↔ β
+    ("`logvar` $= \\log \\sigma^2$ है।", "`logvar` is $\\log \\sigma^2$."),             # the verb inside the maths
+    ("लगभग $\\approx e^{-745}$ तक", "down to about $e^{-745}$"),
+    ("$p(x)$ और $q(z \\mid x)$", "$q(z \\mid x)$ and $p(x)$"),                          # order does not matter
+    ("`x = $HOME` में $y$", "`x = $PATH` in $y$"),                                     # dollars in code spans
+])
+def test_equal_or_harmlessly_rewritten_maths_pass(hindi, english):
+    assert style.maths_problems(hindi, english) == []
+
+
+def test_the_build_refuses_the_new_checks_with_cell_and_fix():
+    def md(tag, text):
+        return nbformat.v4.new_markdown_cell(text, metadata={"tags": [tag]})
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [md("lang-hi", "# 01 · Autoencoder की बुनियाद"), md("lang-en", "# 01 · Autoencoder basics"),
+                md("lang-hi", "Encoder की output है, $x $ भी।"), md("lang-en", "The encoder's output, $x$ too.")]
+    with pytest.raises(BuildError) as err:
+        validate(nb, "01_x.md")
+    assert 'cell 2 (hi): "की output"' in str(err.value) and 'write "का output"' in str(err.value)
+    assert "cell 2 (hi): inline maths differ" in str(err.value)
+    nb.cells[2] = md("lang-hi", "Encoder का output है, $x$ भी।")
+    validate(nb, "01_x.md")
+
+
+def test_readme_and_instructors_are_checked_by_the_command(tmp_path):
+    assert {p.name for p in style.default_paths()} >= {"README.hi.md", "INSTRUCTORS.hi.md"}
+    page = tmp_path / "INSTRUCTORS.hi.md"
+    page.write_text("| 01 | ex1 | ≈ 50 min |\n\nनीचे की bars दिखाती हैं।\n", encoding="utf-8")
+    [(line, problem)] = style.check_readme(page)     # no README chapter-table rule for other pages
+    assert line == 3 and problem.fix == 'write "के bars"'
+
+
+def test_unlisted_english_words_are_reported_for_the_gender_list():
+    words = style.unlisted_words("Model ने एक blurry widget-free frobnicator बनाया। No Hindi here.")
+    assert "frobnicator" in words and "Model" not in words and "Hindi" not in words

@@ -71,6 +71,99 @@ def test_ema_moves_codes_to_the_mean_of_their_vectors_in_training_only():
     assert not q.codebook.requires_grad
 
 
+def _offset_outputs(g: torch.Generator, B: int = 8, D: int = 16) -> torch.Tensor:
+    """Encoder-like outputs far from a fresh codebook: norm about 8, against the codes' 0.04."""
+    return torch.randn(B, D, 7, 7, generator=g) * 0.3 + 2.0
+
+
+def test_ema_from_a_fresh_default_moves_used_codes_to_their_mean_and_leaves_unused_codes_in_place():
+    torch.manual_seed(0)
+    q = vq.VectorQuantizer(ema=True).train()                        # the defaults: K=64, D=16, decay 0.99
+    start = q.codebook.detach().clone()
+    g = torch.Generator().manual_seed(1)
+    z = _offset_outputs(g)
+    flat = z.permute(0, 2, 3, 1).reshape(-1, q.D)
+    idx = vq.nearest_code(flat, start)
+    counts = vq.usage(idx, q.K)
+    used = counts > 0
+    assert 0 < int(used.sum()) < q.K // 2                            # most codes get no vector: the case that broke
+    q(z)
+    cb = q.codebook.detach()
+    out_norm = flat.norm(dim=1).max()
+    assert cb.norm(dim=1).max() <= out_norm                          # no code leaves the region of the data
+    # an unused code keeps its place: count and sum shrink by the same factor (Laplace eps: relative 1e-5)
+    assert torch.allclose(cb[~used], start[~used], rtol=1e-4, atol=0)
+    # a used code: one pseudo-vector at its old place plus its vectors, weighted by the EMA
+    sums = torch.zeros_like(start).index_add_(0, idx, flat)
+    want = (0.99 * start + 0.01 * sums) / (0.99 + 0.01 * counts.float()).unsqueeze(1)
+    assert torch.allclose(cb[used], want[used], rtol=1e-4)
+    mean = sums[used] / counts[used].float().unsqueeze(1)
+    assert ((cb[used] - mean).norm(dim=1) < 0.25 * (start[used] - mean).norm(dim=1)).all()   # most of the way
+    for _ in range(99):
+        q(_offset_outputs(g))
+    cb = q.codebook.detach()
+    assert cb.norm(dim=1).max() <= out_norm * 1.1
+    never = q.ema_count < 0.99 ** 100 * 1.0001                      # codes no vector ever reached in 100 steps
+    assert never.sum() > q.K // 2
+    assert torch.allclose(cb[never], start[never], rtol=1e-3, atol=0)
+
+
+def test_ema_unused_codes_shrink_towards_the_origin_once_their_count_falls_below_eps():
+    torch.manual_seed(0)
+    q = vq.VectorQuantizer(K=8, D=4, ema=True, decay=0.5).train()    # fast decay: 0.5**40 << eps
+    start = q.codebook.detach().clone()
+    z = torch.full((2, 4, 3, 3), 5.0)                                 # every vector goes to one code
+    k = int(vq.nearest_code(z[:1, :, 0, 0], start))
+    unused = torch.arange(8) != k
+    norms = [start[unused].norm(dim=1)]
+    for _ in range(40):
+        q(z)
+        norms.append(q.codebook.detach()[unused].norm(dim=1))
+    norms = torch.stack(norms)
+    assert (norms[1:] <= norms[:-1] * (1 + 1e-5)).all()              # never away from the origin
+    assert (norms[-1] < 1e-3 * norms[0]).all()                        # ... and, once N_k << eps, at it
+    assert torch.allclose(q.codebook.detach()[k], torch.full((4,), 5.0), rtol=1e-4)
+
+
+def test_fresh_ema_vqvae_keeps_every_code_near_the_data_after_one_step():
+    torch.manual_seed(0)
+    m = vq.VQVAE(ema=True).train()
+    start = m.quantizer.codebook.detach().clone()
+    x = torch.rand(64, 1, 28, 28)
+    with torch.no_grad():
+        out = m.forward_all(x)
+    z_norm = out["z_e"].permute(0, 2, 3, 1).reshape(-1, m.quantizer.D).norm(dim=1).max()
+    assert m.quantizer.codebook.detach().norm(dim=1).max() <= max(z_norm, start.norm(dim=1).max())
+
+
+def test_ema_codebook_loss_is_zero_and_the_codebook_gets_no_gradient():
+    torch.manual_seed(0)
+    m = vq.VQVAE(K=8, D=4, hidden=8, ema=True).train()
+    terms = vq.vq_loss(m, torch.rand(4, 1, 28, 28), beta=0.25)
+    assert terms["codebook"].item() == 0.0 and terms["commit"].item() > 0
+    assert torch.allclose(terms["loss"], terms["recon"] + 0.25 * terms["commit"])
+    terms["loss"].backward()
+    assert m.quantizer.codebook.grad is None and m.encoder[0].weight.grad is not None
+
+
+def test_restart_with_ema_puts_a_revived_code_on_its_output_with_a_count_of_one():
+    torch.manual_seed(0)
+    q = vq.VectorQuantizer(K=4, D=2, ema=True, restart_every=1).train()
+    z = torch.randn(2, 2, 2, 2) + 3.0
+    flat = z.permute(0, 2, 3, 1).reshape(-1, 2)
+    # the codes no output is nearest to in this step, found before the step (a used code that gets exactly one
+    # vector also ends with a count near 1, so the count cannot tell which codes were revived)
+    unused = vq.usage(vq.nearest_code(flat, q.codebook.detach().clone()), 4) == 0
+    revived = unused.nonzero().squeeze(1)
+    assert len(revived) > 0
+    q(z)
+    assert int(q.restarts) == len(revived)
+    for k in revived:
+        assert (q.codebook.data[k] - flat).norm(dim=1).min() < 1e-6
+        assert torch.equal(q.ema_sum[k], q.codebook.data[k])
+        assert q.ema_count[k] == 1.0
+
+
 def test_restart_moves_unused_codes_onto_encoder_outputs():
     torch.manual_seed(0)
     q = vq.VectorQuantizer(K=4, D=2, restart_every=1).train()

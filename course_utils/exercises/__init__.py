@@ -83,7 +83,7 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise
     except Exception as err:  # the learner's code crashed: say how, do not raise
         raise Wrong(f"your code raised {type(err).__name__}: {err}",
-                    f"आपके code में {type(err).__name__} error आई: {err}") from err
+                    f"आपका code {type(err).__name__} पर रुक गया: {err}") from err
     if out is Ellipsis or (out is None and is_stub(fn)):
         raise NotAttempted
     if out is None:

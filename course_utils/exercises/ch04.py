@@ -81,6 +81,22 @@ def _check_sample_prior(fn) -> None:
     expect(bool((mean.abs() < 0.08).all()), f"the codes' mean per dimension is {r2(mean)}; "
            "under N(0, I) it is 0 in every dimension",
            f"हर dimension में codes का mean {r2(mean)} है; N(0, I) में यह हर dimension में 0 है")
+    # The tails: among n * d = 20,000 draws of N(0, 1) about 19 lie beyond ±3.3, and none does with probability
+    # about e^-19, so a correct sampler never fails this; clipping or truncating at ±2.5 always does.
+    biggest = float(z.abs().max())
+    expect(biggest > 3.3, f"your largest |number| is {biggest:.2f} among {z.numel():,}; under N(0, 1) about 19 of "
+           f"{z.numel():,} lie beyond ±3.3: your codes are not Gaussian in the tails. Do not clip (clamp) or truncate "
+           "them: the truncation trick makes nicer-looking images, but it is not sampling from the prior",
+           f"{z.numel():,} numbers में आपका सबसे बड़ा |number| {biggest:.2f} है; N(0, 1) में {z.numel():,} में से लगभग 19 "
+           "±3.3 से बाहर होते हैं: आपके codes tails में Gaussian नहीं हैं। उन्हें clip (clamp) या truncate न करें: truncation "
+           "trick से images अच्छी दिखती हैं, पर वह prior से sampling नहीं है")
+    # The pooled standard deviation of all n * d numbers: its standard error is about 1 / sqrt(2 n d) = 0.005, so
+    # 0.02 is about 4 standard errors; a sampler scaled by 0.95 fails it.
+    pooled = float(z.std())
+    expect(abs(pooled - 1) < 0.02, f"the standard deviation of all your {z.numel():,} numbers is {pooled:.3f}; under "
+           "N(0, I) it is 1 (no scaling, no truncation): draw torch.randn as it comes",
+           f"आपके सारे {z.numel():,} numbers का standard deviation {pooled:.3f} है; N(0, I) में यह 1 है (न scaling, "
+           "न truncation): torch.randn जैसा आता है वैसा ही लें")
     expect(bool(((std - 1).abs() < 0.06).all()), f"the codes' standard deviation per dimension is "
            f"{r2(std)}; under N(0, I) it is 1 (no scaling)",
            f"हर dimension में codes का standard deviation {r2(std)} है; N(0, I) में यह 1 है "

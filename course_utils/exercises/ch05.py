@@ -49,7 +49,7 @@ def _check_kl(fn) -> None:
     if not _close(val, want):
         expect(not _close(val, -want), "the sign is flipped: a KL divergence is never negative; "
                "KL = 1/2 sum_j (mu_j^2 + exp(logvar_j) - 1 - logvar_j)",
-               "sign उलटा है: KL divergence कभी negative नहीं होती; KL = 1/2 sum_j (mu_j^2 + exp(logvar_j) - 1 - logvar_j)")
+               "sign उलटा है: KL divergence कभी negative नहीं होता; KL = 1/2 sum_j (mu_j^2 + exp(logvar_j) - 1 - logvar_j)")
         expect(not _close(val, want / D), f"you averaged over the {D} latent dimensions: the KL is a SUM over them "
                "(a mean divides its weight by the number of dimensions)",
                f"आपने {D} latent dimensions पर mean लिया: KL उन पर SUM है (mean उसका weight dimensions की गिनती से "
@@ -89,13 +89,13 @@ def _check_kl(fn) -> None:
            "the result does not carry gradients back to mu and logvar", "result से mu और logvar तक gradient नहीं पहुँचता")
     at_prior = _tensor_scalar(call(fn, torch.zeros(3, 5, requires_grad=True), torch.zeros(3, 5, requires_grad=True)))
     expect(abs(at_prior) < 1e-6, f"q = N(0, I) is the prior itself, so the KL must be 0, got {at_prior:.4g}",
-           f"q = N(0, I) खुद prior है, इसलिए KL 0 होनी चाहिए, मिली {at_prior:.4g}")
+           f"q = N(0, I) खुद prior है, इसलिए KL 0 होना चाहिए, मिला {at_prior:.4g}")
 
 
 ex1 = Exercise(
     CHAPTER, 1, _check_kl,
     hints=[("हर image और हर latent dimension j के लिए दो one-dimensional Gaussians, N(mu_j, sigma_j^2) और N(0, 1), "
-            "के बीच की KL का closed form है। फिर dimensions पर जोड़ें और images पर औसत लें।",
+            "के बीच के KL का closed form है। फिर dimensions पर जोड़ें और images पर औसत लें।",
             "For every image and every latent dimension j, the KL between two one-dimensional Gaussians, "
             "N(mu_j, sigma_j^2) and N(0, 1), has a closed form. Then add over the dimensions and average over images."),
            ("एक dimension का term: 1/2 (mu^2 + sigma^2 - 1 - log sigma^2), और logvar = log sigma^2, तो "
@@ -132,15 +132,15 @@ def _check_neg_elbo(fn) -> None:
                "यह ELBO है, negative ELBO नहीं: minimise करने वाला loss -ELBO = reconstruction (BCE) + KL है, "
                "binary images पर एक positive number")
         expect(not _close(val, r - k), "the KL enters -ELBO with a PLUS sign: -ELBO = BCE + KL",
-               "-ELBO में KL PLUS sign से आती है: -ELBO = BCE + KL")
+               "-ELBO में KL PLUS sign से आता है: -ELBO = BCE + KL")
         expect(not _close(val, r / P + k) and not _close(val, r / P),
                "the reconstruction term is averaged over the 784 pixels (the default reduction='mean' of "
                "F.binary_cross_entropy_with_logits): sum it over the pixels of each image; the mean makes the KL "
                "784 times too heavy",
                "reconstruction term 784 pixels पर average हुआ है (F.binary_cross_entropy_with_logits का default "
-               "reduction='mean'): हर image के pixels पर sum लें; mean से KL 784 गुना भारी हो जाती है")
+               "reduction='mean'): हर image के pixels पर sum लें; mean से KL 784 गुना भारी हो जाता है")
         expect(not _close(val, r + k / D), "the KL is averaged over the latent dimensions: sum it over them",
-               "KL latent dimensions पर average हुई है: उन पर sum लें")
+               "KL latent dimensions पर average हुआ है: उन पर sum लें")
         expect(not _close(val, N * want), "you summed over the images: take the mean over the images",
                "आपने images पर sum लिया: images पर mean लें")
         expect(not _close(val, r), "the KL term is missing: -ELBO = BCE + KL(q(z|x) || p(z))",
@@ -171,13 +171,13 @@ def _check_neg_elbo(fn) -> None:
 
 ex2 = Exercise(
     CHAPTER, 2, _check_neg_elbo,
-    hints=[("-ELBO के दो हिस्से हैं: reconstruction, यानी Bernoulli decoder के नीचे -log p(x|z), हर image के सारे "
-            "pixels पर जोड़ा हुआ; और KL(q(z|x) || p(z)), latent dimensions पर जोड़ी हुई। दोनों का जोड़, images पर औसत।",
+    hints=[("-ELBO के दो हिस्से हैं: reconstruction, यानी Bernoulli decoder का -log p(x|z), हर image के सारे "
+            "pixels पर जोड़ा हुआ; और KL(q(z|x) || p(z)), latent dimensions पर जोड़ा हुआ। दोनों का जोड़, images पर औसत।",
             "-ELBO has two parts: the reconstruction, -log p(x|z) under the Bernoulli decoder, summed over all "
             "pixels of an image; and KL(q(z|x) || p(z)), summed over the latent dimensions. Their sum, averaged over "
             "the images."),
            ("`F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(dim=1)` हर image का "
-            "-log p(x|z) है; KL exercise 1 वाली है: `0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)`।",
+            "-log p(x|z) है; KL exercise 1 वाला है: `0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)`।",
             "`F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(dim=1)` is each image's "
             "-log p(x|z); the KL is exercise 1's: `0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)`."),
            ("`recon = F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(1)`, "
@@ -212,7 +212,8 @@ def _check_gauss(fn) -> None:
     if not torch.allclose(val, want, rtol=1e-5, atol=1e-4):
         near = lambda w: torch.allclose(val, w, rtol=1e-5, atol=1e-4)  # noqa: E731
         expect(not near(-want), "this is the negative log-likelihood: return log p(x | x_hat), which is mostly negative "
-               "here, not its negative", "यह negative log-likelihood है: log p(x | x_hat) return करें, उसका negative नहीं")
+               "here, not its negative", "यह negative log-likelihood है: log p(x | x_hat) return करें, जो यहाँ "
+               "ज़्यादातर negative है, उसका negative नहीं")
         expect(not near(-sq / (2 * sigma**2)), "the normalising constant -784/2 log(2 pi sigma^2) is missing: without "
                "it the numbers are not a log-density and depend on sigma in the wrong way",
                "normalising constant -784/2 log(2 pi sigma^2) छूट गया है: उसके बिना ये numbers log-density नहीं हैं "
@@ -235,7 +236,7 @@ def _check_gauss(fn) -> None:
 
 ex3 = Exercise(
     CHAPTER, 3, _check_gauss,
-    hints=[("हर pixel i एक स्वतंत्र Gaussian N(x_hat_i, sigma^2) है; एक image की log-likelihood सारे pixels के "
+    hints=[("हर pixel i एक स्वतंत्र Gaussian N(x_hat_i, sigma^2) है; एक image की log-likelihood सारे pixels की "
             "log-densities का जोड़ है। Normal distribution की density में एक constant भी है: उसे न छोड़ें।",
             "Every pixel i is an independent Gaussian N(x_hat_i, sigma^2); an image's log-likelihood is the sum of "
             "its pixels' log-densities. The normal density has a constant too: keep it."),

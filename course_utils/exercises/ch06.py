@@ -38,6 +38,7 @@ def _check_reparameterize(fn) -> None:
     with torch.random.fork_rng(devices=[]):  # the verdict does not depend on the learner's global random state
         torch.manual_seed(0)
         out = call(fn, mu_in, logvar_in)
+        again = call(fn, mu.clone().requires_grad_(True), logvar.clone().requires_grad_(True))   # not re-seeded
     expect(torch.is_tensor(out), f"return a torch tensor z, not {type(out).__name__}",
            f"एक torch tensor z return करें, {type(out).__name__} नहीं")
     expect(tuple(out.shape) == tuple(mu.shape),
@@ -50,6 +51,12 @@ def _check_reparameterize(fn) -> None:
     expect(not torch.equal(z[0], z[1]),
            "every row got the same eps: draw one eps per element, torch.randn_like(mu) (not torch.randn(D))",
            "हर row को एक ही eps मिला: हर element का अपना eps लें, torch.randn_like(mu) (torch.randn(D) नहीं)")
+    expect(not (torch.is_tensor(again) and tuple(again.shape) == tuple(mu.shape)
+                and torch.equal(again.detach().double(), z)),
+           "two calls gave the same z: a fixed seed or generator inside reparameterize repeats the noise at every "
+           "step; use torch.randn_like",
+           "दो calls ने एक ही z दिया: reparameterize के अंदर तय seed या generator हर step पर वही noise दोहराता है; "
+           "torch.randn_like इस्तेमाल करें")
     expect(out.requires_grad and out.grad_fn is not None,
            "no gradient can flow back from z: .sample() (or .detach()) cuts the graph; write z = mu + std * eps "
            "with eps = torch.randn_like(std), or use .rsample()",
@@ -73,6 +80,17 @@ def _check_reparameterize(fn) -> None:
         expect(not like(want_var / 12),
                "eps looks uniform on [0, 1) (torch.rand_like); it must be standard normal: torch.randn_like",
                "eps [0, 1) पर uniform लगता है (torch.rand_like); उसे standard normal होना चाहिए: torch.randn_like")
+    std_now = want_var.sqrt()
+    eps = (z - want_mean) / (std_now if var_ok else var.sqrt().clamp_min(1e-12))   # the noise, standardised
+    corr = torch.corrcoef(eps.T)                                                    # (D, D) across the rows
+    off = (corr - torch.eye(len(corr), dtype=corr.dtype)).abs().max().item()
+    expect(off < 5 / _N ** 0.5,
+           f"the latent dimensions of a row share their noise (correlation {off:.2f} between (z - mu) / std of two "
+           "dimensions, 0 expected): one eps per row, such as torch.randn(N, 1), makes every dimension move together; "
+           "q is a diagonal Gaussian, so draw one eps per element: torch.randn_like(mu)",
+           f"एक row की latent dimensions एक ही noise बाँट रही हैं (दो dimensions के (z - mu) / std का correlation "
+           f"{off:.2f}, 0 होना चाहिए): हर row का एक eps, जैसे torch.randn(N, 1), सारी dimensions को साथ-साथ हिलाता है; "
+           "q एक diagonal Gaussian है, इसलिए हर element का अपना eps लें: torch.randn_like(mu)")
     expect(mean_ok, f"the mean of z over many draws should be mu = {want_mean.tolist()}, got "
                     f"{[round(v, 3) for v in mean.tolist()]}",
            f"बहुत-से draws पर z का mean mu = {want_mean.tolist()} होना चाहिए, मिला {[round(v, 3) for v in mean.tolist()]}")
@@ -89,6 +107,11 @@ def _check_reparameterize(fn) -> None:
            + ": build z from mu and logvar themselves, with no .detach() and no .item()",
            "gradient " + ("mu" if mu_in.grad is None else "logvar") + " तक नहीं पहुँचता: z को mu और logvar से ही "
            "बनाएँ, बिना .detach() या .item() के")
+    expect(bool(mu_in.grad.abs().sum() > 0 or logvar_in.grad.abs().sum() > 0),
+           "z has a graph, but the gradient that comes back to mu and logvar is zero: the draw itself is not "
+           "differentiable (torch.normal(mu, std) and .sample() give no gradient); write z = mu + std * eps",
+           "z का graph है, पर mu और logvar तक लौटने वाला gradient zero है: draw खुद differentiable नहीं है "
+           "(torch.normal(mu, std) और .sample() कोई gradient नहीं देते); z = mu + std * eps लिखें")
     expect(_close(mu_in.grad.double(), torch.ones_like(z)),
            "dz/dmu should be 1 for every element", "हर element के लिए dz/dmu = 1 होना चाहिए")
     expect(_close(logvar_in.grad.double(), 0.5 * (z - mu.double())),

@@ -37,6 +37,7 @@ class _Recorder(MLPVAE):
     def __init__(self):
         super().__init__(latent=4, hidden=32)
         self.modes: list[bool] = []
+        self.zs: list[torch.Tensor] = []     # every latent batch the decoder was given
 
     def encode(self, x):
         self.modes.append(self.training)
@@ -44,6 +45,7 @@ class _Recorder(MLPVAE):
 
     def decode_logits(self, z):
         self.modes.append(self.training)
+        self.zs.append(z.detach().clone())
         return super().decode_logits(z)
 
 
@@ -174,15 +176,85 @@ def _check_train_step(fn) -> None:
            "two steps with different random seeds trained on the same targets: draw torch.bernoulli(x) inside the step",
            "अलग random seeds वाले दो steps एक ही targets पर चले: torch.bernoulli(x) step के अंदर निकालें")
 
-    # 3. Posterior variance 1: z must be sampled, so the terms change with the random seed.
+    # 3. The sample itself: a posterior that is the same for every image, with distinct non-zero log-variances
+    #    (sigma = 2, 1/2, 2, 1/2), on 500 images. The decoder records z; (z - mu) / sigma must be standard
+    #    normal noise: unit variance in every dimension (exp(logvar) as the std gives 2 and 1/2, a rescaled std
+    #    another factor), different in every row (one eps for the batch) and uncorrelated across the dimensions.
+    _sample_checks(fn)
+
+
+_MU_Z = torch.tensor([0.5, -1.0, 2.0, 0.0])
+_SIGMA_Z = torch.tensor([2.0, 0.5, 2.0, 0.5])
+_N_Z = 2000    # images in the sampling check: the std of their eps has an SE of 1 / sqrt(2 * 2000) = 0.016
+
+
+def _recorded_z(fn, seed: int) -> torch.Tensor:
     model = _model(0.0, seed=3)
-    one = _run(fn, copy.deepcopy(model), x, seed=0)
-    two = _run(fn, copy.deepcopy(model), x, seed=1)
-    expect(one["recon"] != two["recon"],
+    with torch.no_grad():
+        model.fc_mu.weight.zero_()
+        model.fc_mu.bias.copy_(_MU_Z)
+        model.fc_logvar.bias.copy_(2 * torch.log(_SIGMA_Z))
+    x = torch.bernoulli(torch.full((_N_Z, 1, 28, 28), 0.3), generator=torch.Generator().manual_seed(5))
+    _run(fn, model, x, seed=seed)
+    zs = [z for z in model.zs if tuple(z.shape) == (len(x), 4)]
+    expect(len(zs) > 0, "the decoder never got a batch of latent codes of shape (N, 4): decode z = mu + std * eps "
+           "with model.decode_logits(z)",
+           "decoder को कभी (N, 4) shape के latent codes का batch नहीं मिला: z = mu + std * eps को "
+           "model.decode_logits(z) से decode करें")
+    return zs[0].double()
+
+
+def _sample_checks(fn) -> None:
+    z = _recorded_z(fn, seed=0)
+    n = len(z)
+    eps = (z - _MU_Z.double()) / _SIGMA_Z.double()       # what the step used as noise, if z = mu + sigma * eps
+    expect(eps.abs().max() > 1e-6,
            "z does not depend on the random draw: sample z = mu + exp(0.5 * logvar) * torch.randn_like(mu) "
            "(the reparameterization trick), do not decode mu itself during training",
            "z random draw पर निर्भर नहीं है: z = mu + exp(0.5 * logvar) * torch.randn_like(mu) sample करें "
            "(reparameterization trick); training में सीधे mu को decode न करें")
+    expect((eps - eps[0]).abs().max() > 1e-6,
+           "every image of the batch got the same eps: torch.randn(latent_dim) broadcasts one draw over the batch; "
+           "draw one eps per element with torch.randn_like(mu)",
+           "batch की हर image को एक ही eps मिला: torch.randn(latent_dim) एक ही draw पूरे batch पर broadcast करता है; "
+           "torch.randn_like(mu) से हर element का अपना eps लें")
+    spread = eps.std(0)
+    # Per dimension the std of 1,000 draws has an SE of 0.022, so tol = 0.1 is 4.5 SE: a correct answer is rejected
+    # with probability about 3e-5 (4 dimensions). Pooled over the 4 dimensions (4,000 draws, SE 0.011), tol = 0.05
+    # is again 4.5 SE, and an std rescaled by 1.1 (or 0.9) lies 4.5 SE beyond it: accepted with probability ~1e-5.
+    tol, pooled_tol = 0.1, 0.05
+    pooled = (eps - eps.mean(0)).pow(2).mean().sqrt()
+    if not (bool(((spread - 1).abs() < tol).all()) and abs(float(pooled) - 1) < pooled_tol):
+        as_std = bool(((spread / _SIGMA_Z.double() - 1).abs() < tol).all())
+        expect(not as_std,
+               "z spreads around mu by exp(logvar), not exp(0.5 * logvar): std = torch.exp(logvar) takes the "
+               "variance as the standard deviation; write std = torch.exp(0.5 * logvar)",
+               "z, mu के आसपास exp(logvar) जितना फैलता है, exp(0.5 * logvar) जितना नहीं: std = torch.exp(logvar) "
+               "variance को standard deviation मान लेता है; std = torch.exp(0.5 * logvar) लिखें")
+        expect(False,
+               f"z spreads around mu by {[round(v, 2) for v in (spread * _SIGMA_Z.double()).tolist()]} where the "
+               f"posterior's std is {_SIGMA_Z.tolist()}: the noise must be exactly std * eps with std = "
+               "exp(0.5 * logvar) and eps standard normal (torch.randn_like), no extra factor",
+               f"z, mu के आसपास {[round(v, 2) for v in (spread * _SIGMA_Z.double()).tolist()]} जितना फैलता है, जबकि "
+               f"posterior की std {_SIGMA_Z.tolist()} है: noise ठीक std * eps होना चाहिए, std = exp(0.5 * logvar) और "
+               "eps standard normal (torch.randn_like), कोई extra factor नहीं")
+    expect(bool((eps.mean(0).abs() < 5 / n ** 0.5).all()),
+           f"z is not centred on mu (mean of (z - mu) / std: {[round(v, 2) for v in eps.mean(0).tolist()]}): "
+           "eps must be standard normal, torch.randn_like(mu), not torch.rand_like",
+           f"z, mu पर centred नहीं है ((z - mu) / std का mean: {[round(v, 2) for v in eps.mean(0).tolist()]}): "
+           "eps standard normal होना चाहिए, torch.randn_like(mu), torch.rand_like नहीं")
+    off = (torch.corrcoef(eps.T) - torch.eye(4, dtype=eps.dtype)).abs().max().item()
+    expect(off < 5 / n ** 0.5,
+           f"the latent dimensions share their noise (correlation {off:.2f} between dimensions, 0 expected): draw "
+           "one eps per element, torch.randn_like(mu), not one per image",
+           f"latent dimensions एक ही noise बाँट रही हैं (dimensions के बीच correlation {off:.2f}, 0 होना चाहिए): "
+           "हर element का अपना eps लें, torch.randn_like(mu), हर image का एक नहीं")
+    other = _recorded_z(fn, seed=1)
+    expect(not torch.equal(other, z),
+           "two steps with different random seeds drew the same z: draw eps inside the step from torch's random "
+           "numbers (torch.randn_like(mu)), not from a generator seeded anew at every call",
+           "अलग random seeds वाले दो steps में एक ही z आया: eps step के अंदर torch के random numbers से लें "
+           "(torch.randn_like(mu)), हर call पर नए सिरे से seed किए generator से नहीं")
 
 
 ex1 = Exercise(

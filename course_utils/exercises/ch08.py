@@ -62,7 +62,7 @@ def _check_active(fn) -> None:
                "images पर variance है (dim 0)")
         expect(got != int((std > 0.01).sum()),
                "you compared the standard deviation with the threshold; A_u is a variance (std squared)",
-               "आपने standard deviation को threshold से मिलाया; A_u variance है (std का square)")
+               "आपने standard deviation की threshold से तुलना की; A_u variance है (std का square)")
         expect(got != int((mu.pow(2).mean(0) > 0.01).sum()) and got != int((mu.abs().mean(0) > 0.01).sum()),
                "you measured how far mu is from 0, not how much it varies between images: a dimension whose "
                "mean is 2.0 for every image carries no information about x; subtract the mean over images first",
@@ -87,8 +87,8 @@ ex1 = Exercise(
             "images पर कितना फैला है, यह नहीं कि वह 0 से कितना दूर है।",
             "A dimension is active only if its posterior mean changes with the image: ask how much each column "
             "of mu spreads over the images, not how far it is from 0."),
-           ("`mu.var(dim=0)` हर dimension का images पर variance देता है (D numbers)। उसे threshold से मिलाएँ "
-            "और True values गिनें।",
+           ("`mu.var(dim=0)` हर dimension का images पर variance देता है (D numbers)। उसकी threshold से "
+            "तुलना करें और True values गिनें।",
             "`mu.var(dim=0)` gives each dimension's variance over the images (D numbers). Compare it with the "
             "threshold and count the True values."),
            ("`return int((mu.var(dim=0) > threshold).sum())`",
@@ -140,9 +140,15 @@ def _check_warmup(fn) -> None:
         raise
     except Exception as err:
         raise Wrong(f"kl_weight(10, 0) raised {type(err).__name__}: {err}; warmup = 0 means the weight is 1",
-                    f"kl_weight(10, 0) में {type(err).__name__} error आई; warmup = 0 का मतलब weight 1") from err
+                    f"kl_weight(10, 0) में {type(err).__name__} आई; warmup = 0 का मतलब weight 1") from err
     expect(abs(none - 1) < 1e-9, f"with warmup = 0 (no warm-up) the weight should be 1, got {none:g}",
            f"warmup = 0 (कोई warm-up नहीं) पर weight 1 होना चाहिए, मिला {none:g}")
+    first = _number(call(fn, 0, 0), "the weight", "weight")
+    expect(abs(first - 1) < 1e-9,
+           f"kl_weight(0, 0) should be 1, got {first:g}: warmup = 0 means the full KL from the very first step "
+           "(a guard like max(warmup, 1) still gives 0 at step 0); handle warmup == 0 on its own",
+           f"kl_weight(0, 0) 1 होना चाहिए, मिला {first:g}: warmup = 0 का मतलब पहले step से ही पूरा KL "
+           "(max(warmup, 1) जैसी रोक step 0 पर फिर भी 0 देती है); warmup == 0 का case अलग से संभालें")
 
 
 ex2 = Exercise(
@@ -204,7 +210,7 @@ def _check_free_bits(fn) -> None:
                "आपने कुल KL को lam पर रोका; free bits हर dimension को अलग से रोकता है: sum_u max(lam, KL_u)")
         expect(not close(val, float(per_dim.clamp(max=lam).sum())),
                "you took min(lam, KL_u): free bits is max(lam, KL_u), a floor, not a ceiling",
-               "आपने min(lam, KL_u) लिया: free bits max(lam, KL_u) है, नीचे की सीमा, ऊपर की नहीं")
+               "आपने min(lam, KL_u) लिया: free bits max(lam, KL_u) है, निचली सीमा (floor), ऊपरी सीमा (ceiling) नहीं")
         expect(False, f"for this batch the free-bits KL should be {want:.4f}, got {val:.4f}",
                f"इस batch के लिए free-bits KL {want:.4f} होना चाहिए, मिला {val:.4f}")
     try:
@@ -231,7 +237,7 @@ ex3 = Exercise(
             "First compute the KL of each latent dimension, averaged over the images of the batch. Then look at "
             "each dimension on its own: if its KL is below lam, count lam instead. Finally add over the dimensions."),
            ("`kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).mean(dim=0)` हर dimension का एक number देता है; "
-            "`torch.clamp(kl, min=lam)` नीचे की सीमा लगाता है।",
+            "`torch.clamp(kl, min=lam)` निचली सीमा (floor) लगाता है।",
             "`kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).mean(dim=0)` gives one number per dimension; "
             "`torch.clamp(kl, min=lam)` applies the floor."),
            ("`return torch.clamp(0.5 * (mu**2 + logvar.exp() - 1 - logvar).mean(dim=0), min=lam).sum()`",

@@ -105,19 +105,46 @@ def reference(entry: Entry) -> Any:
 
 
 # ---------------------------------------------------------------- answers the learner's library already has
-LIBRARY = ("losses", "metrics", "linear", "noise")
+# modules whose functions read or write files, draw or check the installation: none can answer an exercise,
+# and calling them with an exercise's arguments could load data, train and save a zoo model, or open figures
+NOT_SCANNED = {"data": "loads data sets", "zoo": "loads, trains and saves checkpoints",
+               "plots": "draws figures", "widgets": "draws widgets", "envcheck": "checks the installation",
+               "glossary": "reads the glossary"}
+
+
+def library_modules() -> list[str]:
+    """Every public module of the learner's library (course_utils/*.py but the exercises and the tools), less
+    the input/output modules of NOT_SCANNED."""
+    return sorted(p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_") and p.stem not in NOT_SCANNED)
+
+
+LIBRARY = tuple(library_modules())
+OPEN_LIBRARY_SECONDS = 5.0       # a library function slower than this on one exercise's checks is not a candidate
+
+
+class _TooSlow(BaseException):            # not an Exception: a library function cannot swallow it
+    pass
 
 
 def open_library(inputs: dict, expected: dict) -> list[str]:
     """The public functions of the learner's library that pass an exercise's stored checks ("open library").
 
-    Such an exercise cannot be kept secret by a release: the chapter itself teaches the function.
+    Every public module of ``course_utils`` is scanned (not the exercises or the tools); each function whose
+    signature takes the first check's arguments runs on every check, under a time limit. Such an exercise
+    cannot be kept secret by a release: the chapter itself teaches the function.
     """
+    import signal
+
     found = []
     first = inputs["calls"][0]
+
+    def too_slow(*_: Any) -> None:
+        raise _TooSlow
+
     for modname in LIBRARY:
         try:
-            mod = importlib.import_module(f"course_utils.{modname}")
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                mod = importlib.import_module(f"course_utils.{modname}")
         except Exception:  # noqa: BLE001
             continue
         for name, fn in sorted(vars(mod).items()):
@@ -125,22 +152,60 @@ def open_library(inputs: dict, expected: dict) -> list[str]:
                 continue
             try:
                 inspect.signature(fn).bind(*first["args"], **first["kwargs"])
-            except TypeError:
+            except (TypeError, ValueError):
                 continue
+            old = signal.signal(signal.SIGALRM, too_slow)
+            signal.setitimer(signal.ITIMER_REAL, OPEN_LIBRARY_SECONDS)
+            state, threads = torch.get_rng_state(), torch.get_num_threads()
             try:
                 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                         warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    stored.compare(expected, stored.run_calls(fn, inputs))
-            except Exception:  # noqa: BLE001  (Wrong, NotAttempted, or the function does not fit)
+                    stored.compare(expected, stored.run_calls(fn, inputs), inputs)
+            except BaseException as err:  # noqa: BLE001  (Wrong, NotAttempted, too slow, or it does not fit)
+                if isinstance(err, KeyboardInterrupt):
+                    raise
                 continue
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+                torch.set_rng_state(state)
+                torch.set_num_threads(threads)         # a library function (through threadpoolctl) may change it
             found.append(f"{modname}.{name}")
     return found
 
 
 # ---------------------------------------------------------------- a shipped checker, without the solution
-def checker_source(entry: Entry) -> tuple[list[str], str]:
-    """(import lines, source) of the exercise's checker and the module-level helpers it uses, nothing else."""
+def fixture_names(entry: Entry, inputs: Any) -> list[str]:
+    """Names of the chapter module's own classes whose instances the stored inputs hold (pickled by name).
+
+    The released module must define them, or the pack cannot load its own inputs.
+    """
+    found: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+        elif isinstance(v, torch.nn.Module):
+            for m in v.modules():
+                t = type(m)
+                if t.__module__ == f"course_utils.exercises.{entry.module}" and t.__name__ not in found:
+                    found.append(t.__name__)
+        elif not isinstance(v, (torch.Tensor, torch.Generator, str, int, float, bool, type(None))):
+            t = type(v)
+            if t.__module__ == f"course_utils.exercises.{entry.module}" and t.__name__ not in found:
+                found.append(t.__name__)
+
+    walk(inputs)
+    return found
+
+
+def checker_source(entry: Entry, roots: list[str] | None = None) -> tuple[list[str], str]:
+    """(import lines, source) of the exercise's checker (or of `roots`) and the module-level helpers they use."""
     module = importlib.import_module(f"course_utils.exercises.{entry.module}")
     tree = ast.parse(inspect.getsource(module))
     imports, defs = [], {}
@@ -157,7 +222,7 @@ def checker_source(entry: Entry) -> tuple[list[str], str]:
             for t in targets:
                 if isinstance(t, ast.Name) and not is_exercise:
                     defs[t.id] = node
-    need, todo = [], [entry.exercise.checker.__name__]
+    need, todo = [], list(roots) if roots is not None else [entry.exercise.checker.__name__]
     while todo:
         name = todo.pop()
         if name in need or name not in defs:
@@ -254,14 +319,19 @@ def _copy_library(out: Path) -> None:
     shutil.copy2(Path(stored.__file__), ex / "stored.py")
 
 
-def _module_text(ch: str, entries: list[Entry], modes: dict[str, str], max_hints: int | None) -> str:
+def _module_text(ch: str, entries: list[Entry], modes: dict[str, str], max_hints: int | None,
+                 fixtures: dict[str, list[str]] | None = None) -> str:
     slug = entries[0].slug
     imports, shipped = [], []
+    roots: list[str] = []
     for e in entries:
         if modes[e.key] == "shipped":
-            imp, src = checker_source(e)
-            imports += [i for i in imp if i not in imports]
-            shipped.append(src)
+            roots.append(e.exercise.checker.__name__)
+        roots += [n for n in (fixtures or {}).get(e.key, []) if n not in roots]
+    if roots:
+        imp, src = checker_source(entries[0], roots)
+        imports += [i for i in imp if i not in imports]
+        shipped.append(src)
     lines = [f'"""Exercises of chapter {ch}, released for a class: hints and checkers, no solutions."""',
              "from __future__ import annotations", "", "from pathlib import Path", "", *imports,
              "from course_utils.exercises.stored import ReleasedExercise, stored_checker", "",
@@ -303,10 +373,55 @@ def leaks(out: Path, entries: list[Entry]) -> list[str]:
     return found
 
 
+GRADING_FILE = "grading.json"
+
+
+def same_inputs(a: dict, b: dict, expected: dict) -> bool:
+    """True if two stored sets of checks are the same checks, call by call: equal inputs and, for a random call
+    (`expected` says which), the same state of the global random numbers (a checker that draws nothing random)."""
+    try:
+        return len(a["calls"]) == len(b["calls"]) and all(
+            stored._same(stored.plain((x["args"], x["kwargs"]), modules=True),
+                         stored.plain((y["args"], y["kwargs"]), modules=True))
+            and (not want["random"] or torch.equal(x["rng_state"], y["rng_state"]))
+            for x, y, want in zip(a["calls"], b["calls"], expected["calls"]))
+    except stored.Unstorable:
+        return False
+
+
+def grading_dir_for(pack: Path) -> Path:
+    """Where a pack's held-back grading set lives by default: a sibling folder, never inside the pack."""
+    pack = Path(pack)
+    return pack.with_name(pack.name + "-grading")
+
+
+def record_grading(e: Entry, ref: Any, shift: int) -> tuple[dict, dict, int]:
+    """The held-back set of `e`: the checker run with every seed moved by `shift` (another shift if the
+    reference does not pass its own checker on the first one)."""
+    last: Exception | None = None
+    for k in range(3):
+        try:
+            inputs, expected = stored.record(e.exercise, ref, seed_shift=shift + 7 * k)
+            return inputs, expected, shift + 7 * k
+        except RuntimeError as err:
+            last = err
+    raise SystemExit(f"{e.key}: the reference does not pass its own checker when the checker's seeds move "
+                     f"(held-back grading set): {last}")
+
+
 def release(chapters: list[str], lang: str, out: Path, max_hints: int | None = None, force: bool = False,
-            quiet: bool = False) -> dict:
-    """Write the student pack for `chapters` into `out`; return its release record (also in out/release.json)."""
+            quiet: bool = False, grading: Path | None = None, grading_seed: int | None = None) -> dict:
+    """Write the student pack for `chapters` into `out`; return its release record (also in out/release.json).
+
+    The held-back grading set (other seeds, expected values included) goes to `grading` (default: the
+    sibling folder ``OUT-grading``), which stays with the instructor: never hand it out.
+    """
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))  # noqa: E731
+    import os
+    import secrets
+
+    if os.environ.get("COURSE_THREADS"):          # the checkers' linear algebra, on a shared machine
+        torch.set_num_threads(max(1, int(os.environ["COURSE_THREADS"])))
     langs = ["hi", "en"] if lang == "both" else [lang]
     if lang not in ("hi", "en", "both"):
         raise SystemExit(f"--lang must be hi, en or both, got {lang!r}")
@@ -315,28 +430,49 @@ def release(chapters: list[str], lang: str, out: Path, max_hints: int | None = N
     chapters = [c.zfill(2) for c in chapters]
     entries = registry(chapters)
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        if not (force and (out / RELEASE_FILE).exists()):
-            raise SystemExit(f"{out} is not empty; choose a new folder (or --force to replace an earlier pack there)")
-        shutil.rmtree(out)
+    grading = Path(grading) if grading else grading_dir_for(out)
+    if grading.resolve() == out.resolve() or out.resolve() in grading.resolve().parents:
+        raise SystemExit(f"--grading {grading} is inside the pack {out}: the held-back set must stay outside it")
+    for folder, marker in ((out, RELEASE_FILE), (grading, GRADING_FILE)):
+        if folder.exists() and any(folder.iterdir()):
+            if not (force and (folder / marker).exists()):
+                raise SystemExit(f"{folder} is not empty; choose a new folder (or --force to replace an earlier "
+                                 "pack there)")
+            shutil.rmtree(folder)
     out.mkdir(parents=True, exist_ok=True)
+    grading.mkdir(parents=True, exist_ok=True)
+    shift = int(grading_seed) if grading_seed is not None else 1 + secrets.randbelow(10**6)
     _copy_library(out)
     modes: dict[str, str] = {}
     opens: dict[str, list[str]] = {}
+    fixtures: dict[str, list[str]] = {}
+    shifts: dict[str, int] = {}
+    held: dict[str, bool] = {}
     for e in entries:
         folder = out / "course_utils" / "exercises" / "_released" / e.slug
         folder.mkdir(parents=True, exist_ok=True)
+        ref = reference(e)
         try:
-            inputs, expected = stored.record(e.exercise, reference(e))
+            inputs, expected = stored.record(e.exercise, ref)
         except stored.Unstorable as u:
             modes[e.key] = "shipped"
             say(f"  {e.key} {e.answer}: a value it works with cannot be stored ({u}), so its own checker ships "
-                "(without the solution code)")
+                "(without the solution code); its verdict at grading is only advisory ('review')")
             continue
         torch.save(inputs, folder / f"ex{e.number}.inputs.pt")
         torch.save(expected, folder / f"ex{e.number}.expected.pt")
+        g_inputs, g_expected, shifts[e.key] = record_grading(e, ref, shift)
+        g_folder = grading / e.slug
+        g_folder.mkdir(parents=True, exist_ok=True)
+        torch.save(g_inputs, g_folder / f"ex{e.number}.inputs.pt")
+        torch.save(g_expected, g_folder / f"ex{e.number}.expected.pt")
+        fixtures[e.key] = fixture_names(e, (inputs, g_inputs))
         modes[e.key] = "stored"
         opens[e.key] = open_library(inputs, expected)
+        held[e.key] = not same_inputs(inputs, g_inputs, g_expected)
+        if not held[e.key]:
+            say(f"  {e.key} {e.answer}: its checker draws no random inputs (fixed data), so the grading set's inputs are "
+                "the pack's own: an answer that looks them up in the pack passes this one")
         say(f"  {e.key} {e.answer}: {len(inputs['calls'])} stored checks"
             + (f"; open library: {', '.join(opens[e.key])} passes them too" if opens[e.key] else ""))
     by_chapter: dict[str, list[Entry]] = {}
@@ -344,7 +480,7 @@ def release(chapters: list[str], lang: str, out: Path, max_hints: int | None = N
         by_chapter.setdefault(e.chapter, []).append(e)
     views = []
     for ch, es in by_chapter.items():
-        (out / "course_utils" / "exercises" / f"ch{ch}.py").write_text(_module_text(ch, es, modes, max_hints))
+        (out / "course_utils" / "exercises" / f"ch{ch}.py").write_text(_module_text(ch, es, modes, max_hints, fixtures))
         for lg in langs:
             src = ROOT / "notebooks" / lg / f"{es[0].slug}.ipynb"
             if not src.exists():
@@ -361,13 +497,18 @@ def release(chapters: list[str], lang: str, out: Path, max_hints: int | None = N
     record = {"format": 1, "chapters": list(by_chapter), "languages": langs, "views": views,
               "max_hints": max_hints,
               "exercises": [{"chapter": e.chapter, "slug": e.slug, "module": e.module, "number": e.number,
-                             "answer": e.answer, "mode": modes[e.key], "open_library": opens.get(e.key, [])}
+                             "answer": e.answer, "mode": modes[e.key], "open_library": opens.get(e.key, []),
+                             "held_back": held.get(e.key, False)}
                             for e in entries]}
     (out / RELEASE_FILE).write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    (grading / GRADING_FILE).write_text(json.dumps(
+        {"format": 1, "pack": str(out.resolve()), "chapters": list(by_chapter), "seed_shift": shifts,
+         "exercises": record["exercises"]}, indent=1, ensure_ascii=False) + "\n")
     found = leaks(out, entries)
     if found:
         raise SystemExit("the pack would leak solutions:\n" + "\n".join(found))
     say(f"wrote {out}: chapters {' '.join(by_chapter)}, {len(entries)} exercises, views {', '.join(langs)}")
+    say(f"wrote {grading}: the held-back grading set (keep it; never hand it out)")
     return record
 
 
@@ -380,8 +521,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-hints", type=int, default=None,
                    help="keep at most this many hints per exercise (default: all; the last hint often shows the key line)")
     p.add_argument("--force", action="store_true", help="replace an earlier pack in --out")
+    p.add_argument("--grading", type=Path, default=None,
+                   help="folder for the held-back grading set (default: OUT-grading next to the pack; never hand it out)")
+    p.add_argument("--grading-seed", type=int, default=None,
+                   help="how far the grading set's seeds move from the pack's (default: drawn afresh)")
     a = p.parse_args(argv)
-    release(a.chapters, a.lang, a.out, a.max_hints, a.force)
+    release(a.chapters, a.lang, a.out, a.max_hints, a.force, grading=a.grading, grading_seed=a.grading_seed)
     return 0
 
 

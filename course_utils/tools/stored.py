@@ -92,7 +92,7 @@ def describe(value: Any) -> str:
 def _fresh(obj: Any, seed_shift: int | None = None) -> Any:
     """A deep copy of stored inputs; generators rebuilt from their state (or reseeded: calibration)."""
     if isinstance(obj, torch.Generator):
-        g = torch.Generator()
+        g = torch._C.Generator()            # a plain generator, even while seeds are shifted (record)
         if seed_shift is None:
             g.set_state(obj.get_state())
         else:
@@ -236,6 +236,16 @@ def _diff(want: Any, got: Any, where: str) -> tuple[str, str] | None:
                     f"(the expected values reach {scale:.4g})",
                     f"{where}: values अपेक्षित values से {err:.4g} तक अलग हैं (अपेक्षित values {scale:.4g} तक जाती हैं)")
         return None
+    if isinstance(want, dict) and "__module__" in want:          # a model's state (an input changed in place or not)
+        w = want["__module__"]
+        g = got.get("__module__") if isinstance(got, dict) else None
+        if not isinstance(g, dict) or set(g) != set(w):
+            return (f"{where}: a model with other parameters", f"{where}: अलग parameters वाला model")
+        for k in w:
+            if not torch.is_tensor(g[k]) or _diff({"__tensor__": w[k], "grad": False},
+                                                  {"__tensor__": g[k], "grad": False}, "") is not None:
+                return (f"{where}: the model's {k} differs", f"{where}: model का {k} अलग है")
+        return None
     if isinstance(want, dict) and "__generator__" in want:
         if not (isinstance(got, dict) and "__generator__" in got and torch.equal(got["__generator__"], want["__generator__"])):
             return (f"{where}: a different generator state", f"{where}: generator की state अलग है")
@@ -276,6 +286,10 @@ def statistics(v: Any) -> dict[str, torch.Tensor]:
         out[f"{key} mean per row"] = flat.mean(1)
         if flat.shape[0] > 1:
             out[f"{key} spread per column"] = flat.std(0)
+        if flat.numel() >= 200:                      # the shape of the distribution: uniform is not normal
+            centred = (flat - flat.mean(0)) / flat.std(0).clamp_min(1e-12)
+            if bool(torch.isfinite(centred).all()) and bool((flat.std(0) > 0).any()):
+                out[f"{key} kurtosis"] = centred[:, flat.std(0) > 0].pow(4).mean().reshape(1)
             if 1 < flat.shape[1] <= 32 and flat.shape[0] > 2 * flat.shape[1]:
                 out[f"{key} covariance"] = torch.cov(flat.T)
 
@@ -289,10 +303,38 @@ def stat_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).norm() / max(float(b.norm()), 1e-8))
 
 
+def _grad_diff(want: Any, got: Any, where: str) -> tuple[str, str] | None:
+    """The gradient property alone (random outputs): the result keeps its gradient when the reference's does."""
+    if isinstance(want, dict) and "__seq__" in want:
+        if isinstance(got, dict) and "__seq__" in got:
+            for i, (w, g) in enumerate(zip(want["__seq__"], got["__seq__"])):
+                r = _grad_diff(w, g, f"{where}, value {i + 1}")
+                if r:
+                    return r
+        return None
+    if isinstance(want, dict) and want.get("grad") and not (isinstance(got, dict) and got.get("grad", False)):
+        return (f"{where}: the result is cut off from the gradient (no gradient can flow back through it): draw "
+                "the noise separately and build the result with torch operations (no .sample(), .detach() or .item())",
+                f"{where}: result gradient से कट गया है (उससे होकर gradient वापस नहीं जा सकता): noise अलग से निकालें "
+                "और result torch operations से बनाएँ (.sample(), .detach() या .item() नहीं)")
+    return None
+
+
+def copied_share(out: Any, source: Any) -> float:
+    """The share of the output's rows whose first value is one of `source`'s first-column values (resampling)."""
+    o, c = _as_tensor(out), _as_tensor(source)
+    if o is None or c is None or o.dim() != 2 or c.dim() != 2 or o.shape[1] != c.shape[1] or not len(o):
+        return 0.0
+    return float(torch.isin(o[:, 0].double(), c[:, 0].double()).double().mean())
+
+
 def _stat_diff(want: dict, got: Any, where: str) -> tuple[str, str] | None:
     shape = _diff_shape(want["out"], got)
     if shape:
         return (f"{where}: {shape[0]}", f"{where}: {shape[1]}")
+    grad = _grad_diff(want["out"], got, where)
+    if grad:
+        return grad
     stats = statistics(got)
     for key, (ref, tol) in want["stats"].items():
         if key not in stats:
@@ -329,8 +371,14 @@ def _same(a: Any, b: Any) -> bool:
     return _diff(a, b, "") is None and _diff(b, a, "") is None if a is not None and b is not None else a is b
 
 
-def compare(expected: dict, records: list[dict]) -> None:
-    """Raise Wrong with the first reason the recorded answer differs from the expected values (None: correct)."""
+def compare(expected: dict, records: list[dict], inputs: dict | None = None) -> None:
+    """Raise Wrong with the first reason the recorded answer differs from the expected values (None: correct).
+
+    `inputs` (the stored inputs the records were made on) lets the properties that look at an input run
+    (samples that are copies of an input's rows).
+    """
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise Wrong("the answer's results are not a list of records", "answer के results records की list नहीं हैं")
     calls = expected["calls"]
     names = expected.get("params", [])
     for i, want in enumerate(calls):
@@ -346,6 +394,14 @@ def compare(expected: dict, records: list[dict]) -> None:
                   else _diff(want["out"], rec.get("out"), where))
         if reason:
             raise Wrong(*reason)
+        source = want.get("no_copies_of")
+        if source is not None and inputs is not None and i < len(inputs.get("calls", [])):
+            args = inputs["calls"][i]["args"]
+            if source < len(args) and copied_share(rec.get("out"), plain(args[source])) >= 0.1:
+                raise Wrong(f"{where}: the samples are copies of the input's rows (resampling): draw new points "
+                            "from the fitted distribution",
+                            f"{where}: samples input की rows की copies हैं (resampling): fitted distribution से "
+                            "नए points निकालें")
         for j, (before, after) in enumerate(want["mutation"]):
             if before is None:
                 continue
@@ -382,10 +438,44 @@ def _post_arg(post: Any, j: int) -> Any:
 
 
 # ---------------------------------------------------------------- recording (at release, with the reference)
-def record(exercise: Exercise, reference: Any, *, calibrate: int = 5) -> tuple[dict, dict]:
+class _ShiftedSeeds:
+    """While active, every seed the checker sets (torch.manual_seed, Generator().manual_seed) is moved by `shift`.
+
+    The checker then draws the same kinds of inputs (shapes, distributions, hand-made edge cases) from other
+    random numbers: a second, held-back set of checks for grading.
+    """
+
+    def __init__(self, shift: int):
+        self.shift = shift
+
+    def __enter__(self) -> "_ShiftedSeeds":
+        shift = self.shift
+        base = torch._C.Generator
+
+        class ShiftedGenerator(base):
+            def manual_seed(self, seed):  # noqa: ANN001, ANN202
+                return base.manual_seed(self, (int(seed) + shift) % (2 ** 63))
+
+        self.saved = (torch.Generator, torch.manual_seed, torch.random.manual_seed)
+        orig = torch.random.manual_seed
+
+        def manual_seed(seed):  # noqa: ANN001, ANN202
+            return orig((int(seed) + shift) % (2 ** 63))
+
+        torch.Generator, torch.manual_seed, torch.random.manual_seed = ShiftedGenerator, manual_seed, manual_seed
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        torch.Generator, torch.manual_seed, torch.random.manual_seed = self.saved
+
+
+def record(exercise: Exercise, reference: Any, *, calibrate: int = 5, seed_shift: int = 0) -> tuple[dict, dict]:
     """Run `exercise`'s own checker with `reference` as the answer; return (inputs, expected).
 
-    Raises Unstorable if an output cannot be stored as plain values (such an exercise ships its checker).
+    `seed_shift` other than 0 moves every seed the checker sets (a held-back set for grading). A random call
+    that no other call repeats with another seed gets a second call with another seed (a fixed seed inside
+    the answer then fails). Raises Unstorable if an output cannot be stored as plain values (such an
+    exercise ships its checker).
     """
     calls: list[tuple[tuple, dict]] = []
     unstorable: list[str] = []
@@ -407,7 +497,11 @@ def record(exercise: Exercise, reference: Any, *, calibrate: int = 5) -> tuple[d
         return out
 
     proxy.__name__ = getattr(reference, "__name__", "answer")
-    outcome = exercise.grade(proxy)
+    if seed_shift:
+        with _ShiftedSeeds(seed_shift):
+            outcome = exercise.grade(proxy)
+    else:
+        outcome = exercise.grade(proxy)
     if unstorable:
         raise Unstorable(unstorable[0])
     if outcome.status != CORRECT:
@@ -451,6 +545,12 @@ def record(exercise: Exercise, reference: Any, *, calibrate: int = 5) -> tuple[d
             else:
                 mutation.append((None, None))
         entry["mutation"] = mutation
+        if random:                               # samples that copy an input's rows: the reference never does
+            for j, v in enumerate(args):
+                if torch.is_tensor(v) and v.dim() == 2 and copied_share(out_plain, plain(v)) < 0.01 \
+                        and _as_tensor(out_plain) is not None and _as_tensor(out_plain).dim() == 2:
+                    entry["no_copies_of"] = j
+                    break
         expected_calls.append(entry)
     same, differ = [], []
     for i in range(len(calls)):
@@ -464,6 +564,21 @@ def record(exercise: Exercise, reference: Any, *, calibrate: int = 5) -> tuple[d
                    or (_same(pi, pj) and not same_rng))
                   and not _same(expected_calls[i]["out"], expected_calls[j]["out"])):
                 differ.append((i, j))
+    # a random call that no other call repeats with other random numbers: add that repeat (a second seed)
+    paired = {k for pair in differ for k in pair}
+    for i in range(len(calls)):
+        if not expected_calls[i]["random"] or i in paired:
+            continue
+        args, kwargs = calls[i]
+        a, k = _fresh(args, 97), _fresh(kwargs, 97)
+        torch.manual_seed(4242 + i)
+        state = torch.get_rng_state()
+        out2 = plain(reference(*a, **k))
+        if _same(out2, expected_calls[i]["out"]):
+            continue                             # the reference itself gives one output: nothing to add
+        stored_calls.append({"args": _fresh(args, 97), "kwargs": _fresh(kwargs, 97), "rng_state": state})
+        expected_calls.append({**expected_calls[i], "out": out2, "inputs": expected_calls[i]["inputs"] + ", another seed"})
+        differ.append((i, len(expected_calls) - 1))
     meta = {"format": FORMAT, "chapter": exercise.chapter, "number": exercise.number, "params": params}
     try:                                     # an input that cannot be saved (a local function, say): no stored values
         torch.save({"calls": stored_calls}, io.BytesIO())
@@ -503,7 +618,7 @@ def stored_checker(folder: str | Path, number: int):
             raise Wrong("the expected values are not in this copy of the course (it is being graded): "
                         "the grade comes from the instructor",
                         "इस copy में अपेक्षित values नहीं हैं (इसकी grading हो रही है): grade instructor से मिलेगा")
-        compare(torch.load(path, weights_only=True), run_calls(fn, inputs))
+        compare(torch.load(path, weights_only=True), run_calls(fn, inputs), inputs)
 
     check.__name__ = f"stored_check_ex{number}"
     return check
@@ -544,7 +659,7 @@ def runner_main(job_path: str) -> None:
                 result = {"status": "shipped", "outcome": outcome.status, "en": outcome.en, "hi": outcome.hi}
         except BaseException as err:  # noqa: BLE001  the learner's definitions failed to run
             result = {"status": "error", "en": f"defining `{item['name']}` raised {type(err).__name__}: {err}"[:500],
-                      "hi": f"`{item['name']}` define करते समय {type(err).__name__} error आई: {err}"[:500]}
+                      "hi": f"`{item['name']}` define करते समय {type(err).__name__} आई: {err}"[:500]}
         Path(item["result"] + ".json").write_text(json.dumps(result, ensure_ascii=False))
         status.write(f"done {item['key']}\n")
     status.close()

@@ -3,12 +3,17 @@
 The glossary check keeps terms of art in English and refuses their mistranslations; the
 style sheet (``[style]`` in ``course_utils/glossary.toml``) adds one nukta policy, one form of
 address, a colon after bold run-in headings, words with a wrong sense, and one Hindi title per
-chapter. Every problem comes with a suggested fix. Gender agreement is not machine-checked:
-``--gender`` lists the sentences a human reviewer reads (CONTRIBUTING.md, "Hindi style").
+chapter; against the English twin, a heading left in English and inline maths that differ; and
+the one piece of gender agreement a machine can judge without parsing, a possessive or agreeing
+word right before an English term of the other gender ("की encoder"). Every problem comes with a
+suggested fix. The rest of gender agreement is reviewed by a person: ``--gender`` lists the
+sentences to read, ``--unlisted`` the English words that have no gender yet (CONTRIBUTING.md,
+"Hindi style"). The glossary's own Hindi glosses are checked when no path is given.
 
-    python -m course_utils.tools.style                       # every source, and README.hi.md
+    python -m course_utils.tools.style                       # every source, README.hi.md, INSTRUCTORS.hi.md
     python -m course_utils.tools.style notebooks/source/03_autoencoder_family.md
     python -m course_utils.tools.style --gender notebooks/source/03_autoencoder_family.md
+    python -m course_utils.tools.style --unlisted            # English words in Hindi without a gender
 """
 from __future__ import annotations
 
@@ -85,6 +90,11 @@ class StyleSheet:
     sentence_ends: frozenset[str]        # last words that make a bold "…।" a sentence, not a heading
     sense: tuple[SenseRule, ...]
     titles: dict[str, str]               # "NN" -> Hindi title
+    agree_m: frozenset[str] = frozenset()    # words that take a masculine noun after them (का, वाला, नया)
+    agree_f: frozenset[str] = frozenset()    # their feminine forms (की, वाली, नई)
+    modifiers: frozenset[str] = frozenset()  # English adjectives allowed between such a word and the term
+    ends: frozenset[str] = frozenset()       # Hindi words after which a noun phrase has certainly ended
+    not_after_ka: frozenset[str] = frozenset()  # का/की followed by these is a compound postposition (की तरह)
 
 
 def _norm_map(table: dict[str, str]) -> dict[str, str]:
@@ -113,10 +123,21 @@ def load_style(path: Path = GLOSSARY_FILE) -> StyleSheet:
     bad = [k for k in titles if not re.fullmatch(r"\d\d", k)]
     if bad:
         raise ValueError(f"{path}: [style.titles] keys must be two-digit chapter numbers, not {bad}")
+    agree = data.get("agreement", {})
+    words = {k: frozenset(_nfc(w) for w in agree.get(k, []))
+             for k in ("masculine", "feminine", "ends", "not_after_ka")}
+    both = words["masculine"] & words["feminine"]
+    if both:
+        raise ValueError(f"{path}: [style.agreement] lists {sorted(both)} as both masculine and feminine")
+    clash = {t for t in data["gender"].get("masculine", [])} & {t for t in data["gender"].get("feminine", [])}
+    if clash:
+        raise ValueError(f"{path}: [style.gender] lists {sorted(clash)} as both masculine and feminine")
     return StyleSheet(gender, tuple(_nfc(c) for c in data["nukta"]["refused"]),
                       _norm_map(data["nukta"].get("words", {})), _norm_map(data["nukta"].get("stems", {})),
                       _norm_map(data["address"]), frozenset(_nfc(w) for w in data["runin"]["sentence_ends"]),
-                      tuple(rules), titles)
+                      tuple(rules), titles, words["masculine"], words["feminine"],
+                      frozenset(m.lower() for m in agree.get("modifiers", [])), words["ends"],
+                      words["not_after_ka"])
 
 
 # ---------------------------------------------------------------- checks of one Hindi cell
@@ -250,10 +271,222 @@ def title_problems(hindi: str, kind: str | None = None) -> list[Problem]:
     return problems
 
 
+# ---------------------------------------------------------------- agreement, headings and inline maths
+
+LATIN_WORD = re.compile(r"[A-Za-zα-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω]*(?:[-'’][A-Za-z0-9α-ωΑ-Ω]+)*")
+DEV_TOKEN = re.compile(rf"[{DEV}]+(?:-[{DEV}]+)*")
+NUMBER = re.compile(r"[−-]?\d[\d.,]*%?")
+PUNCT_END = set("।,;:?!()—–\"“”'‘’[]/|")
+PHRASE_END = set("।,;:?!)|")                # punctuation that closes a noun phrase ("(" or a quote may not)
+
+
+def _plurals(term: str) -> list[str]:
+    if term.endswith("y") and term[-2:-1] not in "aeiou":
+        return [term, term[:-1] + "ies"]
+    if term.endswith("is"):
+        return [term, term[:-2] + "es"]
+    if term.endswith("ix"):
+        return [term, term[:-2] + "ices", term + "es"]
+    return [term, term + "s", term + "es"]
+
+
+@lru_cache(maxsize=4)
+def _gender_forms(path: Path = GLOSSARY_FILE) -> dict[str, tuple[str, str, bool]]:
+    """Every spelling of a gendered term (singular and plural, lower case) -> (term, gender, is plural)."""
+    gender = load_style(path).gender
+    forms: dict[str, tuple[str, str, bool]] = {}
+    for term, g in gender.items():
+        head, _, last = term.rpartition(" ")
+        for n, plural in enumerate(_plurals(last)):
+            forms.setdefault(f"{head} {plural}".strip(), (term, g, n > 0))
+    return forms
+
+
+def _tokens(hindi: str) -> list[tuple[str, str]]:
+    """Hindi prose as (kind, text) tokens: "lat" (an English word), "dev", "num", "end" (punctuation, a
+    formula or a code span, which end a noun phrase) or "other" (a word glued to another script)."""
+    text = re.sub(r"```.*?```", " § ", _nfc(hindi), flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$|`[^`\n]+`", " § ", text, flags=re.S)
+    text = re.sub(r"\]\([^)]*\)|<[^>]+>", " ] ", text)
+    text = text.replace("*", " ").replace("_", " ")
+    out = []
+    for chunk in text.split():
+        lead = []
+        while chunk and chunk[0] in PUNCT_END | {"§", "["}:
+            lead.append(("end", chunk[0]))
+            chunk = chunk[1:]
+        trail = []
+        while chunk and chunk[-1] in PUNCT_END | {"§", ".", "…"}:
+            trail.insert(0, ("end", chunk[-1]))
+            chunk = chunk[:-1]
+        out += lead
+        if chunk:
+            if LATIN_WORD.fullmatch(chunk):
+                out.append(("lat", chunk))
+            elif DEV_TOKEN.fullmatch(chunk):
+                out.append(("dev", chunk))
+            elif NUMBER.fullmatch(chunk):
+                out.append(("num", chunk))
+            else:
+                out.append(("other", chunk))
+        out += trail
+    return out
+
+
+def agreement_problems(hindi: str) -> list[Problem]:
+    """A possessive or agreeing adjective directly before a listed English term of the other gender.
+
+    Refused: "की encoder", "का image", "नया dimension", "वाली loss". Judged only where the noun phrase
+    certainly ends right after the term (see [style.agreement] in glossary.toml), so that "की loss
+    curve" (curve is feminine) and "की training loss" (two English nouns) are never refused; के is
+    never judged (it is also the oblique and plural masculine).
+    """
+    sheet, forms = load_style(), _gender_forms()
+    toks, problems = _tokens(hindi), []
+    for i, (kind, word) in enumerate(toks):
+        if kind != "dev" or (word not in sheet.agree_m and word not in sheet.agree_f):
+            continue
+        j = i + 1
+        while j < len(toks) and toks[j][0] == "lat":
+            j += 1
+        run = [w for _, w in toks[i + 1:j]]
+        if not run:
+            continue
+        after = toks[j] if j < len(toks) else ("end", "")
+        then = toks[j + 1] if j + 1 < len(toks) else ("end", "")
+        ended = (after[0] == "end" and (after[1] in PHRASE_END or after[1] == "")) or (
+            after[0] == "dev" and after[1] in sheet.ends
+            and not (after[1] in ("का", "की") and then[1] in sheet.not_after_ka))
+        if not ended:
+            continue                 # the phrase may go on: "की loss वाली curve", "का image पर असर"
+        low = [w.lower() for w in run]
+        for k in range(len(low)):
+            if " ".join(low[k:]) in forms:
+                break
+        else:
+            continue
+        if not all(m in sheet.modifiers for m in low[:k]):
+            continue                                     # two noun phrases side by side, or an unknown head
+        term, gender, plural = forms[" ".join(low[k:])]
+        said = "masculine" if word in sheet.agree_m else "feminine"
+        if said == gender:
+            continue
+        phrase, shown = " ".join([word] + run), " ".join(run[k:])
+        other = _other_form(word, gender, plural)
+        fix = f'write "{" ".join([other] + run)}"' if other else f"make \"{word}\" agree with {gender} '{shown}'"
+        problems.append(Problem(f'"{phrase}": \'{shown}\' is {gender} in the style sheet ([style.gender]), '
+                                f'"{word}" is {said}', fix, phrase))
+    return problems
+
+
+def _other_form(word: str, gender: str, plural: bool) -> str | None:
+    """The agreeing form: का -> की; की + a masculine plural -> के; नई -> नया; वाली + plural -> वाले."""
+    if gender == "feminine":
+        special = {"का": "की", "नया": "नई", "कौन-सा": "कौन-सी"}
+        return special.get(word) or (word[:-1] + "ी" if word.endswith("ा") else None)
+    masc = {"की": "का", "नई": "नया", "कौन-सी": "कौन-सा"}.get(word) or (word[:-1] + "ा" if word.endswith("ी") else None)
+    if masc and plural:
+        return {"नया": "नए", "कौन-सा": "कौन-से"}.get(masc) or masc[:-1] + "े"
+    return masc
+
+
+FUNCTION_WORDS = frozenset("""a an the to of in on at for with from by into onto and or but is are was were be been
+it its this that these those how why what when where which who not than as without between after before over
+under through your our we you do does can will""".split())
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$", re.M)
+
+
+def _heading_text(line: str) -> str:
+    text = re.sub(r"<a [^>]*></a>|\*+|`[^`\n]+`|\$[^$\n]+\$", " ", line)
+    return " ".join(text.split())
+
+
+def heading_problems(hindi: str, english: str) -> list[Problem]:
+    """A Hindi heading that is its English twin word for word, English grammar included.
+
+    "## 2. Encoding to a distribution" is English, not Hindi with terms of art; "## Summary",
+    "## Practice questions" or "### Exercise 2: latent traversal" (terms and names only) pass.
+    """
+    hi = [h for _, h in HEADING.findall(re.sub(r"```.*?```", " ", _nfc(hindi), flags=re.S))]
+    en = [h for _, h in HEADING.findall(re.sub(r"```.*?```", " ", english, flags=re.S))]
+    problems = []
+    for h, e in zip(hi, en):
+        text = _heading_text(h)
+        if text != _heading_text(e) or DEV_WORD.search(text):
+            continue
+        grammar = [w for w in re.findall(r"[A-Za-z'’-]+", text) if w.lower().strip("'’-") in FUNCTION_WORDS]
+        if grammar:
+            problems.append(Problem(f'heading "{h}" is its English twin, English grammar ("{grammar[0]}") included',
+                                    "write the heading in Hindi, keeping the terms of art in English", h))
+    return problems
+
+
+GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+         "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "theta": "θ", "phi": "φ", "pi": "π",
+         "omega": "ω", "Sigma": "Σ", "Delta": "Δ", "Phi": "Φ"}
+SIMPLE_MATH = re.compile(r"\\?[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?")
+
+
+def _inline_maths(md: str) -> list[str]:
+    """Every inline formula of a Markdown cell (not $$ blocks, not dollars inside code), whitespace collapsed."""
+    text = re.sub(r"```.*?```", " ", md, flags=re.S)
+    text = re.sub(r"`[^`\n]+`", " ", text)
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    return [re.sub(r"\s+", " ", m) for m in re.findall(r"(?<![\\$])\$([^$\n]+)\$", text)]
+
+
+def _plain(md: str) -> str:
+    """Prose without code and formulas: where a symbol written as Unicode (β) can be found."""
+    return re.sub(r"```.*?```|`[^`\n]+`|\$\$.*?\$\$|\$[^$\n]+\$", " ", md, flags=re.S)
+
+
+def maths_problems(hindi: str, english: str) -> list[Problem]:
+    """Inline formulas ($...$) of a Hindi cell that differ from its English twin's, as multisets.
+
+    Harmless rewrites pass: a single symbol used more or less often (a Hindi sentence may name $K$
+    again), a symbol written once as $\\beta$ and once as β, and "$= x$" / "$\\approx x$" in Hindi
+    where the English says "is $x$" / "about $x$". A changed formula, a dropped one, or a stray space
+    inside the dollars ("$x $", which some renderers leave as text) is refused.
+    """
+    from collections import Counter
+
+    hi, en = Counter(_inline_maths(_nfc(hindi))), Counter(_inline_maths(_nfc(english)))
+    if hi == en:
+        return []
+    only_hi, only_en = hi - en, en - hi
+
+    def simple(m):
+        return SIMPLE_MATH.fullmatch(m.strip()) is not None and m == m.strip()
+
+    def unicode_of(m):
+        name = m.strip().lstrip("\\")
+        return GREEK.get(name, name if len(name) == 1 else None) if m.strip().startswith("\\") else None
+
+    def harmless(m, mine, theirs, their_text):
+        if simple(m) and (m in theirs or (unicode_of(m) and unicode_of(m) in their_text)):
+            return True
+        rel = re.match(r"^(?:=|\\approx|≈)\s*(.+)$", m)
+        return bool(rel and theirs.get(rel.group(1), 0) > 0 and theirs[rel.group(1)] >= mine.get(rel.group(1), 0))
+
+    hi_text, en_text = _plain(_nfc(hindi)), _plain(english)
+    bad_hi = [m for m in only_hi if not harmless(m, hi, en, en_text)]
+    bad_en = [m for m in only_en if not (harmless(m, en, hi, hi_text)
+                                           or any(re.match(r"^(?:=|\\approx|≈)\s*" + re.escape(m) + "$", h) for h in hi))]
+    if not bad_hi and not bad_en:
+        return []
+    def shown(ms):
+        return ", ".join(f"${m}$" for m in sorted(ms)) or "nothing"
+
+    return [Problem(f"inline maths differ from the English twin's: Hindi has {shown(bad_hi)}, English has {shown(bad_en)}",
+                    "write the same formulas in both cells (the same symbols, character for character)",
+                    " ".join(bad_hi + bad_en))]
+
+
 def check_style(hindi: str, english: str, kind: str | None = None) -> list[Problem]:
     """Every style-sheet problem of one Hindi cell against its English twin, each with a fix."""
     return (nukta_problems(hindi) + address_problems(hindi) + runin_problems(hindi)
-            + sense_problems(hindi, english) + title_problems(hindi, kind))
+            + sense_problems(hindi, english) + title_problems(hindi, kind) + agreement_problems(hindi)
+            + heading_problems(hindi, english) + maths_problems(hindi, english))
 
 
 def glossary_problems(hindi: str, english: str) -> list[Problem]:
@@ -269,6 +502,23 @@ def glossary_problems(hindi: str, english: str) -> list[Problem]:
             problems.append(Problem(f"the English cell says '{term.name}' but the Hindi cell has none of "
                                     f"{list(term.forms)}", f"use '{term.name}' in the Hindi cell", term.name))
     return problems
+
+
+def gloss_problems(path: Path = GLOSSARY_FILE) -> list[tuple[str, Problem]]:
+    """(term, problem) for the glossary's own Hindi glosses, which every chapter's glossary box prints:
+    a word on any term's avoid list ("वज़न" in a gloss, though "weights" refuses it), and the style
+    sheet's checks that need no English twin (nukta, address, words with a wrong sense, agreement)."""
+    terms, found = load_terms(path), []
+    for term in terms:
+        hi = _nfc(term.hi)
+        for other in terms:
+            for bad in other.avoid:
+                if _has_word(hi, _nfc(bad)):
+                    found.append((term.name, Problem(f"its Hindi gloss uses '{bad}', which the glossary refuses "
+                                                     f"for '{other.name}'", f"write '{other.name}'", bad)))
+        found += [(term.name, p) for p in nukta_problems(hi) + address_problems(hi)
+                  + sense_problems(hi, term.en) + agreement_problems(hi)]
+    return found
 
 
 def check_pair(hindi: str, english: str) -> list[str]:
@@ -337,8 +587,10 @@ def _readme_titles(paragraph: str) -> list[Problem]:
 
 
 def check_readme(path: Path) -> list[tuple[int, Problem]]:
-    """(line number, problem) for README.hi.md: titles, and the checks that need no English twin."""
+    """(line number, problem) for README.hi.md or INSTRUCTORS.hi.md: the checks that need no English twin,
+    and (README.hi.md only) its chapter table and chapter lists."""
     lines = _nfc(Path(path).read_text(encoding="utf-8")).splitlines()
+    tables = Path(path).name == "README.hi.md"
     found, para, start, fence = [], [], 0, False
 
     def flush():
@@ -346,7 +598,8 @@ def check_readme(path: Path) -> list[tuple[int, Problem]]:
             return
         text = "\n".join(para)
         problems = (nukta_problems(text) + address_problems(text) + runin_problems(text)
-                    + sense_problems(text, "") + title_problems(text) + _readme_titles(text))
+                    + sense_problems(text, "") + title_problems(text) + (_readme_titles(text) if tables else [])
+                    + agreement_problems(text))
         for p in problems:
             at = next((k for k, ln in enumerate(para) if p.found and p.found.split("\n")[0][:20] in ln), 0)
             found.append((start + at + 1, p))
@@ -371,16 +624,6 @@ def check_readme(path: Path) -> list[tuple[int, Problem]]:
 
 # ---------------------------------------------------------------- gender review aid
 
-def _plurals(term: str) -> list[str]:
-    if term.endswith("y"):
-        return [term, term[:-1] + "ies"]
-    if term.endswith("is"):
-        return [term, term[:-2] + "es"]
-    if term.endswith("ix"):
-        return [term, term[:-2] + "ices", term + "es"]
-    return [term, term + "s", term + "es"]
-
-
 def gender_review(hindi: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """Each Hindi sentence that uses a term of the style sheet's gender list, with the terms' genders."""
     gender = load_style().gender
@@ -398,11 +641,20 @@ def gender_review(hindi: str) -> list[tuple[str, list[tuple[str, str]]]]:
     return out
 
 
+def unlisted_words(hindi: str) -> list[str]:
+    """English words inside Hindi sentences that [style.gender] does not list (nouns among them need a gender)."""
+    forms, out = _gender_forms(), []
+    for sentence in re.split(r"(?<=[।?!])\s+|\n+", _nfc(_prose(hindi))):
+        if DEV_WORD.search(sentence):
+            out += [w for w in LATIN_WORD.findall(sentence) if w.lower() not in forms]
+    return out
+
+
 # ---------------------------------------------------------------- command line
 
 def default_paths(root: Path = ROOT) -> list[Path]:
     found = sorted(p for tree in ("notebooks", "solutions") for p in (root / tree / "source").glob("*.md"))
-    return found + [p for p in [root / "README.hi.md"] if p.exists()]
+    return found + [p for p in [root / "README.hi.md", root / "INSTRUCTORS.hi.md"] if p.exists()]
 
 
 def _expand(paths: list[str]) -> list[Path]:
@@ -426,15 +678,30 @@ def _show(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.tools.style", description=__doc__.split("\n")[0])
-    parser.add_argument("paths", nargs="*", help="sources or folders (default: every source, and README.hi.md)")
+    parser.add_argument("paths", nargs="*", help="sources or folders (default: every source, README.hi.md and INSTRUCTORS.hi.md)")
     parser.add_argument("--gender", action="store_true",
                         help="list the Hindi sentences with gendered English terms, for a human review; check nothing")
+    parser.add_argument("--unlisted", action="store_true",
+                        help="count the English words in Hindi sentences that [style.gender] does not list; check nothing")
     args = parser.parse_args(argv)
     paths = _expand(args.paths) if args.paths else default_paths()
+    if args.unlisted:
+        import collections
+        import jupytext
+        counts: collections.Counter = collections.Counter()
+        for path in paths:
+            if not path.name.endswith(".hi.md"):
+                nb = jupytext.read(path, fmt="md:myst")
+                for cell in nb.cells:
+                    if cell.cell_type == "markdown" and _tags(cell) == ["lang-hi"]:
+                        counts.update(w.lower() for w in unlisted_words(cell.source))
+        for word, n in counts.most_common():
+            print(f"{n:5d} {word}")
+        return 0
     if args.gender:
         import jupytext
         for path in paths:
-            if path.name.startswith("README"):
+            if path.name.endswith(".hi.md"):
                 continue
             nb = jupytext.read(path, fmt="md:myst")
             for i, cell in enumerate(nb.cells):
@@ -444,8 +711,12 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"{_show(path)}: cell {i}: [{said}] {sentence}")
         return 0
     total = 0
+    if not args.paths:                   # the glossary's own glosses are printed in every chapter
+        for name, p in gloss_problems():
+            print(f"{_show(GLOSSARY_FILE)}: term '{name}': {p}")
+            total += 1
     for path in paths:
-        if path.name.startswith("README"):
+        if path.name.endswith(".hi.md"):
             rows = [f"{_show(path)}: line {n}: {p}" for n, p in check_readme(path)]
         else:
             rows = [f"{_show(path)}: cell {i}: {p}" for i, p in check_source(path)]

@@ -71,11 +71,14 @@ def _write_settings(folder: Path) -> None:
 def lab(tmp_path_factory):
     """`make lab` in a copy of the repository's views (the committed files are never touched)."""
     work = tmp_path_factory.mktemp("course")
-    for tree in ("notebooks", "solutions"):
+    for tree in ("notebooks", "solutions", "jupyterlab"):
         shutil.copytree(ROOT / tree, work / tree, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     for name in ("Makefile", "pyproject.toml"):
         shutil.copy2(ROOT / name, work / name)
-    copied = {rel: _fingerprint(work / rel) for rel in (VIEW, SOLUTION)}   # before JupyterLab can touch them
+    from course_utils.tools.workspace import sync
+    sync(work / "my-course", source=work)          # `make lab` serves this working copy (it syncs it again first)
+    tracked = {rel: _fingerprint(work / rel) for rel in (VIEW, SOLUTION)}   # the course's own views
+    copied = {rel: _fingerprint(work / "my-course" / rel) for rel in (VIEW, SOLUTION)}   # before JupyterLab can touch them
     home = tmp_path_factory.mktemp("jupyter")
     _write_settings(home / "settings")
     venv = ROOT / ".venv"
@@ -107,7 +110,9 @@ def lab(tmp_path_factory):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"JupyterLab did not start; its log:\n{(home / 'lab.log').read_text()[-3000:]}")
             time.sleep(0.5)
-        yield {"base": base, "work": work, "log": home / "lab.log", "copied": copied}
+        yield {"base": base, "work": work / "my-course", "log": home / "lab.log", "copied": copied}
+        for rel, before in tracked.items():      # whatever JupyterLab did, the tracked views are never its files
+            assert _fingerprint(work / rel) == before, f"JupyterLab wrote the tracked view {rel}"
     finally:
         # Shut the server (and its kernels) down through its API; then end the group we started, if still there.
         try:

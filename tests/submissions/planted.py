@@ -65,16 +65,19 @@ def write(nb: nbformat.NotebookNode, path: Path) -> Path:
     return path
 
 
+GRADING_SEED = 4711       # the tests' held-back grading set moves every seed of the checkers by this much
+
+
 def shared_release(tmp_path_factory, chapters=("00", "01", "02", "03")) -> Path:
     """One release of `chapters` per test session, shared by the xdist workers (built once, under a lock).
 
-    Callers that may damage it (the hostile submissions) work on a copy.
+    Its held-back grading set is the sibling folder `<pack>-grading`. Callers that may damage them work on a copy.
     """
     import os
 
     from filelock import FileLock
 
-    from course_utils.tools.release import RELEASE_FILE, release
+    from course_utils.tools.release import GRADING_FILE, RELEASE_FILE, grading_dir_for, release
 
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
     base = tmp_path_factory.getbasetemp()
@@ -82,9 +85,10 @@ def shared_release(tmp_path_factory, chapters=("00", "01", "02", "03")) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     pack = root / ("pack-" + "-".join(chapters))
     with FileLock(str(root / "lock")):
-        if not (pack / RELEASE_FILE).exists():
+        if not ((pack / RELEASE_FILE).exists() and (grading_dir_for(pack) / GRADING_FILE).exists()):
             import shutil
 
             shutil.rmtree(pack, ignore_errors=True)
-            release(list(chapters), "both", pack, quiet=True)
+            shutil.rmtree(grading_dir_for(pack), ignore_errors=True)
+            release(list(chapters), "both", pack, quiet=True, grading_seed=GRADING_SEED)
     return pack
