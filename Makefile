@@ -16,7 +16,7 @@ PYTEST := COURSE_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-r
 # The offline MNIST folder of the course's build machines, if present (COURSE_DATA wins if set).
 export COURSE_DATA ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lab update test-browser test test-quick split-seeds fake-online build check bench instructors
+.PHONY: install lab update test-browser test test-quick split-seeds fake-online build check bench instructors site
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -29,11 +29,15 @@ $(VENV)/.installed: pyproject.toml
 # answers change only it, so `make update` (git pull + sync) never conflicts; a changed chapter the learner worked in
 # is kept and the new version is written beside it. jupyterlab/overrides.json shuts a kernel down when its notebook
 # closes and turns off the news pop-up. The copy keeps the repository's layout, so ../../solutions/... links resolve.
+# jupyterlab/course-links (prebuilt, no node needed) makes an answer link land on its question at the first click and
+# names each tab's language and kind ("hi · हल · 10_….ipynb"); see jupyterlab/README.md.
 # LAB_ARGS adds options, e.g. `make lab LAB_ARGS=--no-browser` (the browser test passes its port and token).
 LAB_DIR ?= my-course
+LAB_EXT := $(VENV)/share/jupyter/labextensions/course-links
 lab: install
 	$(PY) -m course_utils.tools.workspace --into $(LAB_DIR)
 	@mkdir -p $(VENV)/share/jupyter/lab/settings && cp jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	@rm -rf $(LAB_EXT).tmp && cp -r jupyterlab/course-links/labextension $(LAB_EXT).tmp && rm -rf $(LAB_EXT) && mv $(LAB_EXT).tmp $(LAB_EXT)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(LAB_DIR) --ContentsManager.preferred_dir=notebooks $(LAB_ARGS)
 
 # Take the course's new chapters without losing your answers: pull, reinstall if needed, sync my-course/.
@@ -73,6 +77,13 @@ split-seeds: install
 # that uses the zoo on it (not part of `make test`; its data check is, in tests/test_data.py).
 fake-online: install
 	$(PY) -m course_utils.tools.fake_online --run
+
+# The course's website from the committed views, both languages, into _site/ (not committed; warnings are
+# errors, every link is checked): open _site/index.html, or publish the folder on any static host.
+site: install
+	@start=$$(date +%s); \
+	$(PY) -m course_utils.tools.site --out _site; rc=$$?; \
+	echo "make site took $$(( $$(date +%s) - start )) s (exit $$rc)"; exit $$rc
 
 build: install
 	$(PY) -m course_utils.tools.build

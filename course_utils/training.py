@@ -80,19 +80,32 @@ def adam(model: torch.nn.Module, lr: float = 1e-3) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr)
 
 
-def _epoch_bar(epochs: int, progress: bool) -> tqdm:
-    """tqdm over the epochs, gone when training ends (leave=False).
+def _bar(iterable, desc: str, enabled: bool, total: int | None = None) -> tqdm:
+    """tqdm over `iterable`, gone when the loop ends (leave=False).
 
     In a notebook the bar is a widget whose plain text is frozen when it is displayed ("0/10"),
     and a saved notebook would show that stale line; so the widget is displayed without it.
     """
     notebook = sys.modules.get("tqdm.notebook")
-    if not (progress and notebook and issubclass(tqdm, notebook.tqdm_notebook)):
-        return tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
+    if not (enabled and notebook and issubclass(tqdm, notebook.tqdm_notebook)):
+        return tqdm(iterable, desc=desc, total=total, disable=not enabled, leave=False)
     from IPython.display import display
-    bar = tqdm(range(1, epochs + 1), desc="epochs", leave=False, display=False)
+    bar = tqdm(iterable, desc=desc, total=total, leave=False, display=False)
     display(bar.container, exclude=["text/plain"])
     return bar
+
+
+def _epoch_bar(epochs: int, progress: bool) -> tqdm:
+    """The bar over fit()'s epochs."""
+    return _bar(range(1, epochs + 1), "epochs", progress)
+
+
+def progress(iterable, desc: str = "runs", total: int | None = None) -> tqdm:
+    """A progress bar for a hand-written loop that trains (``for seed in progress(SEEDS, "seeds"):``), gone when done."""
+    if total is None and not hasattr(iterable, "__len__"):
+        raise TypeError(f"progress() needs the number of items: pass total= for a {type(iterable).__name__}, "
+                        "or a list / range. / progress() को items की गिनती चाहिए: total= दें।")
+    return _bar(iterable, desc, True, total)
 
 
 def fit(model: torch.nn.Module, loss_fn: Callable[..., LossOut], x: torch.Tensor,

@@ -17,8 +17,10 @@ from .plots import _images
 
 
 def _figure(imgs: torch.Tensor, title: str | None) -> plt.Figure:
-    """One row of images as a closed figure, ready to display."""
-    fig, axes = plt.subplots(1, len(imgs), figsize=(1.3 * len(imgs), 1.6), squeeze=False)
+    """One row of images as a closed figure, ready to display: each image at least 1.3 in wide, and a
+    few images larger (one image 3.2 in, about 160 px on screen), so a single digit can be judged."""
+    side = max(1.3, min(3.2, 8.0 / len(imgs)))
+    fig, axes = plt.subplots(1, len(imgs), figsize=(side * len(imgs), side + 0.45), squeeze=False)
     for ax, img in zip(axes[0], imgs):
         ax.imshow(img[0].clamp(0, 1).numpy(), cmap="gray_r", vmin=0, vmax=1)
         ax.set_axis_off()

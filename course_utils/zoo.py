@@ -261,7 +261,84 @@ RECIPES.update({f"vqvae_beta{b:g}": Recipe("VQVAE", {"K": 64, "D": 16, "restart_
 # the prior over vqvae_restart_s0's 7x7 code grids: its data are that model's codes of its own images
 RECIPES["vq_prior"] = Recipe("CodePrior", {"K": 64, "channels": 64, "layers": 4}, Data("codes:vqvae_restart_s0"),
                              loss="vq_prior", epochs=10, about="chapter 11's PixelCNN prior over vqvae_restart_s0's codes")
+# chapter 12 (evaluation): recipes below this line
+def _elbo_bernoulli_beta(beta: float) -> Callable:
+    """recon + beta * KL on dynamically binarised digits (chapter 09's beta-VAE loss, on MNIST; chapter 12)."""
+    def loss(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        xb = torch.bernoulli(x)
+        logits, mu, logvar = model.forward_logits(xb)
+        return negative_elbo(logits, xb, mu, logvar, beta=beta)
+    return loss
 
+
+def _fixed_draws_in_eval(loss_fn: Callable) -> Callable:
+    """The same loss; in eval mode its random draws (binarisation, z) come from torch seed 0 on every call, so a
+    record's test loss and its last val_loss agree exactly (as chapter 09's beta-VAE losses do)."""
+    def loss(model: nn.Module, *args: torch.Tensor) -> dict[str, torch.Tensor]:
+        if model.training:
+            return loss_fn(model, *args)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return loss_fn(model, *args)
+    return loss
+
+
+LOSSES["elbo_bernoulli_beta4"] = _fixed_draws_in_eval(_elbo_bernoulli_beta(4.0))
+LOSSES["cvae_bernoulli_seeded"] = _fixed_draws_in_eval(_cvae_bernoulli)   # cvae_bernoulli, seeded in eval mode
+SUPERVISED.add("cvae_bernoulli_seeded")
+# chapter 12's comparison table: a beta-VAE and a CVAE on the course's MNIST split, like chapter 07's MLP VAE
+RECIPES["beta4_vae_mnist"] = Recipe("MLPVAE", {"latent": 20, "hidden": 400}, loss="elbo_bernoulli_beta4", epochs=75,
+                                    about="chapter 12's beta-VAE on MNIST: mlp_vae_ch07's model, data and epochs, "
+                                          "beta = 4")
+RECIPES["cvae_mnist"] = Recipe("CVAE", {"latent": 20, "hidden": 200}, loss="cvae_bernoulli_seeded", epochs=75,
+                               about="chapter 12's conditional VAE on MNIST: latent 20, hidden 200, dynamically "
+                                     "binarised digits, 75 epochs")
+
+# chapter 13 (applications): recipes below this line
+def _skip_class(loss: Callable, digit: int) -> Callable:
+    """`loss` on the batch's images whose label is not `digit`: the model never sees that class (chapter 13)."""
+    def skipping(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        keep = y != digit
+        if not bool(keep.any()):
+            raise ZooError(f"a batch held only digit {digit}; nothing to train on")
+        return loss(model, x[keep])
+    return skipping
+
+
+def _bce_bernoulli(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """An autoencoder on dynamically binarised digits: BCE of its output to the same fresh binary draw (chapter 13)."""
+    xb = torch.bernoulli(x)
+    return {"loss": bce_per_image(model(xb), xb)}
+
+
+HELD_OUT_13 = 5   # chapter 13's held-out digit: the one chapter 03's anomaly autoencoder was trained without
+LOSSES["bce_bernoulli"] = _fixed_draws_in_eval(_bce_bernoulli)
+LOSSES[f"elbo_bernoulli_no{HELD_OUT_13}"] = _fixed_draws_in_eval(_skip_class(_elbo_bernoulli, HELD_OUT_13))
+LOSSES[f"mse_no{HELD_OUT_13}"] = _skip_class(LOSSES["mse_per_image"], HELD_OUT_13)
+SUPERVISED |= {f"elbo_bernoulli_no{HELD_OUT_13}", f"mse_no{HELD_OUT_13}"}
+# the held-out-digit pair, 3 seeds each: a VAE on binarised digits (the course's likelihood from chapter 04 on) and
+# chapter 03's anomaly autoencoder (grey digits, squared error), both 784-64-16 MLPs, 30 epochs, lr 2e-3
+_NO_13 = {"vae": ("MLPVAE", {"latent": 16, "hidden": 64}, f"elbo_bernoulli_no{HELD_OUT_13}", "MLP VAE 784-64-16 "
+                  "(binarised digits)"),
+          "ae": ("Autoencoder", {"code_size": 16, "hidden": 64}, f"mse_no{HELD_OUT_13}", "MLP autoencoder 784-64-16 "
+                 "(grey digits, squared error, as in chapter 03)")}
+RECIPES.update({f"{kind}_no{HELD_OUT_13}_s{seed}": Recipe(model, args, loss=loss, lr=2e-3, epochs=30, seed=seed,
+                                                           about=f"chapter 13's {about}, trained without digit "
+                                                                 f"{HELD_OUT_13}, seed {seed}")
+                for kind, (model, args, loss, about) in _NO_13.items() for seed in (0, 1, 2)})
+# imputation, representations, few labels: a VAE and an autoencoder of the same sizes on all digits, both binarised
+_ALL_13 = {"vae": ("MLPVAE", {"latent": 16, "hidden": 64}, "elbo_bernoulli", "MLP VAE 784-64-16"),
+           "ae": ("Autoencoder", {"code_size": 16, "hidden": 64}, "bce_bernoulli", "MLP autoencoder 784-64-16 (BCE)")}
+# a second held-out digit for the solution notebook: 1, the digit that hides from reconstruction error (chapter 03)
+LOSSES["elbo_bernoulli_no1"] = _fixed_draws_in_eval(_skip_class(_elbo_bernoulli, 1))
+LOSSES["mse_no1"] = _skip_class(LOSSES["mse_per_image"], 1)
+SUPERVISED |= {"elbo_bernoulli_no1", "mse_no1"}
+RECIPES.update({f"{kind}_no1_s0": Recipe(model, args, loss=loss.replace(f"no{HELD_OUT_13}", "no1"), lr=2e-3, epochs=30,
+                                         about=f"chapter 13's {about}, trained without digit 1, seed 0")
+                for kind, (model, args, loss, about) in _NO_13.items()})
+RECIPES.update({f"{kind}_ch13": Recipe(model, args, loss=loss, lr=2e-3, epochs=30,
+                                       about=f"chapter 13's {about}, on all 8,000 training digits, binarised")
+                for kind, (model, args, loss, about) in _ALL_13.items()})
 
 def recipe(name: str) -> Recipe:
     """The recipe called `name`; an unknown name raises ZooError listing the known ones."""

@@ -163,11 +163,13 @@ def test_mota_for_rough_is_caught_but_not_for_thick_strokes():
 
 def test_titles_in_h1_and_cross_references():
     assert style.title_problems("# 03 · Autoencoder परिवार: sparse, denoising", "chapter") == []
-    assert style.title_problems("# 03 · Autoencoder परिवार: solutions", "solution") == []
-    assert fixes(style.title_problems("# 03 · Autoencoder family: solutions", "solution")) == [
-        'write "# 03 · Autoencoder परिवार: solutions"']
+    assert style.title_problems("# 03 · Autoencoder परिवार: हल", "solution") == []
+    assert fixes(style.title_problems("# 03 · Autoencoder family: हल", "solution")) == [
+        'write "# 03 · Autoencoder परिवार: हल"']
     assert fixes(style.title_problems("# 03 · Autoencoder परिवार: extra", "solution")) == [
-        'write "# 03 · Autoencoder परिवार: solutions"']
+        'write "# 03 · Autoencoder परिवार: हल"']
+    assert fixes(style.title_problems("# 03 · Autoencoder परिवार: solutions", "solution")) == [
+        'write "# 03 · Autoencoder परिवार: हल"']                      # the English subtitle of before issue 21
     assert fixes(style.title_problems("अगला chapter: [03 · Autoencoders का परिवार](03_x.ipynb)।")) == [
         'write "03 · Autoencoder परिवार"']
     assert style.title_problems("अगला chapter: [03 · Autoencoder परिवार](03_x.ipynb)।") == []
@@ -189,13 +191,13 @@ def test_title_mismatch_across_places_in_a_temporary_course(tmp_path, capsys):
     solution = tmp_path / "solutions" / "source" / "02_x.md"
     readme = tmp_path / "README.hi.md"
     write_source(chapter, "# 02 · Autoencoder बनाम PCA: वही subspace", "# 02 · Autoencoders versus PCA")
-    write_source(solution, "# 02 · Autoencoder vs PCA: solutions", "# 02 · Autoencoders versus PCA: solutions")
-    readme.write_text("# Course\n\n| # | chapter |\n| --- | --- |\n| 02 | Autoencoder बनाम PCA: माप |\n"
+    write_source(solution, "# 02 · Autoencoder vs PCA: हल", "# 02 · Autoencoders versus PCA: solutions")
+    readme.write_text("# Course का परिचय\n\n| # | chapter |\n| --- | --- |\n| 02 | Autoencoder बनाम PCA: माप |\n"
                       "| 03 | Autoencoders का परिवार: sparse |\n\nआगे: 04 AE से VAE तक, 05 ELBO, 08 training dynamics।\n",
                       encoding="utf-8")
     assert style.check_source(chapter) == []
     [(cell, problem)] = style.check_source(solution)
-    assert cell == 0 and problem.fix == 'write "# 02 · Autoencoder बनाम PCA: solutions"'
+    assert cell == 0 and problem.fix == 'write "# 02 · Autoencoder बनाम PCA: हल"'
     lines = {n: str(p) for n, p in style.check_readme(readme)}
     assert set(lines) == {6, 8}
     assert 'start column 2 with "Autoencoder परिवार"' in lines[6]
@@ -309,27 +311,67 @@ def test_right_or_undecidable_agreement_passes(good):
     assert style.agreement_problems(good) == [], good
 
 
-# ---------------------------------------------------------------- a Hindi heading that is its English twin
+# ---------------------------------------------------------------- a heading without Hindi (issue 21, D6)
 
-def test_heading_identical_to_its_english_twin_is_caught():
-    hindi = "## 2. Encoding to a distribution\n\nEncoder अब एक distribution देता है।"
-    english = "## 2. Encoding to a distribution\n\nThe encoder now returns a distribution."
-    [problem] = style.heading_problems(hindi, english)
-    assert "English grammar" in problem.message and "in Hindi" in problem.fix
-    [problem] = style.check_style(hindi, english)
-    assert problem.found == "2. Encoding to a distribution"
-
-
-@pytest.mark.parametrize("hindi, english", [
-    ("## Summary", "## Summary"),
-    ("## Practice questions", "## Practice questions"),
-    ("### Exercise 2: latent traversal", "### Exercise 2: latent traversal"),
-    ("### Exercise 2: straight-through", "### Exercise 2: straight-through"),   # "through" inside a term
-    ("## 2. Encoder से एक distribution", "## 2. Encoding to a distribution"),
-    ("### Exercise 1: `reparameterize(mu, logvar)`", "### Exercise 1: `reparameterize(mu, logvar)`"),
+@pytest.mark.parametrize("hindi, fix", [
+    ("## Summary", 'write "## सारांश"'),
+    ("## Practice questions", 'write "## अभ्यास प्रश्न"'),
+    ("## Environment check", 'write "## Environment की जाँच"'),
+    ("### Exercise 2: latent traversal", 'write "### अभ्यास 2: latent traversal"'),
+    ("### Exercise 1: `reparameterize(mu, logvar)`", 'write "### अभ्यास 1: `reparameterize(mu, logvar)`"'),
+    ("### Question 5: negative nats", 'write "### प्रश्न 5: negative nats"'),
+    ("# 10 · Conditional VAE: solutions", 'write "# 10 · Conditional VAE: हल"'),
+    ("# 05 · ELBO", 'write "# 05 · ELBO: <हिंदी में subtitle>"'),          # a title of terms needs a Hindi subtitle
+    ("## 2. Encoding to a distribution", "write the heading in Hindi"),
+    ("## 3. Sparse autoencoders", "write the heading in Hindi"),                # terms of art only
+    ("<a id=\"ex-2\"></a>\n## `fit`", "write the heading in Hindi"),          # code only
+    ("## `print('हल')`", "write the heading in Hindi"),                        # Hindi inside code is not Hindi
+    ("यह Hindi है।\n\n#### $\\beta$-VAE", "write the heading in Hindi"),       # maths only, below Hindi prose
 ])
-def test_headings_of_terms_and_hindi_headings_pass(hindi, english):
-    assert style.heading_problems(hindi, english) == []
+def test_a_heading_without_hindi_is_caught_with_the_courses_word(hindi, fix):
+    [problem] = style.heading_problems(hindi, "")
+    assert "carries no Hindi" in problem.message and problem.fix.startswith(fix), problem
+    assert any(p.found == problem.found for p in style.check_style(hindi, hindi))
+
+
+@pytest.mark.parametrize("hindi", [
+    "## सारांश",
+    "## अभ्यास प्रश्न",
+    "## Environment की जाँच",
+    "### अभ्यास 2: latent traversal",
+    "### अभ्यास 1: `reparameterize(mu, logvar)`",
+    "## 2. Encoder से एक distribution",
+    "# 10 · Conditional VAE: हल",
+    "# 06 · Reparameterization trick: sampling से होकर gradient",
+    "# 03 · Autoencoder परिवार",                                               # the title itself is Hindi
+    "```python\n# Exercise 2: a comment in code\n## another\n```",              # not a heading: a code block
+    "#hashtag है, heading नहीं",
+    "<a id=\"q-1\"></a>\n### प्रश्न 1: straight-through अनुमान कब ठीक है",
+])
+def test_hindi_headings_pass(hindi):
+    assert style.heading_problems(hindi, "") == []
+
+
+def test_the_build_refuses_an_english_only_heading_with_cell_and_fix():
+    def md(tag, text):
+        return nbformat.v4.new_markdown_cell(text, metadata={"tags": [tag]})
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [md("lang-hi", "# 01 · Autoencoder की बुनियाद"), md("lang-en", "# 01 · Autoencoder basics"),
+                md("lang-hi", "## Summary\n\nसार।"), md("lang-en", "## Summary\n\nThe gist.")]
+    with pytest.raises(BuildError) as err:
+        validate(nb, "01_x.md")
+    assert 'cell 2 (hi): heading "## Summary" carries no Hindi' in str(err.value), str(err.value)
+    assert 'write "## सारांश"' in str(err.value)
+    nb.cells[2] = md("lang-hi", "## सारांश\n\nसार।")
+    validate(nb, "01_x.md")
+
+
+def test_readme_headings_need_hindi_too(tmp_path):
+    page = tmp_path / "README.hi.md"
+    page.write_text("# Autoencoders से VAE तक\n\n## Layout\n\nयह है।\n\n## Data कहाँ है\n", encoding="utf-8")
+    [(line, problem)] = style.check_readme(page)
+    assert line == 3 and "carries no Hindi" in problem.message
 
 
 # ---------------------------------------------------------------- inline maths against the twin

@@ -169,3 +169,12 @@ def test_fit_on_an_empty_tensor_says_so():
     model = torch.nn.Linear(4, 4)
     with pytest.raises(ValueError, match="x is empty"):
         fit(model, lambda m, x: m(x).pow(2).mean(), torch.empty(0, 4), epochs=1, progress=False)
+
+
+def test_progress_needs_a_count_and_yields_every_item():
+    from course_utils.training import progress
+    assert list(progress([3, 1, 2], "runs")) == [3, 1, 2]
+    assert list(progress(range(4), "seeds")) == [0, 1, 2, 3]
+    assert list(progress((s for s in "ab"), "letters", total=2)) == ["a", "b"]
+    with pytest.raises(TypeError, match="total="):
+        progress((s for s in "ab"), "letters")

@@ -70,7 +70,9 @@ def test_the_checkpoint_folder_holds_only_recipes_and_ships_with_the_package():
     assert files == sorted(f"{n}{ext}" for n in COMMITTED for ext in (".pt", ".json")), \
         "every file in course_utils/checkpoints comes from a recipe in zoo.RECIPES"
     total = sum((zoo.CHECKPOINTS / f).stat().st_size for f in files)
-    assert total <= 25 * 2**20, f"checkpoints take {total:,} bytes; the course's budget is 25 MB"
+    # 25 MB held chapters 00-11; chapters 12-13 add their held-out-class and comparison models (issue 18 allows at most
+    # 40 MB, and chapter 14's GAN and diffusion models still need room)
+    assert total <= 34 * 2**20, f"checkpoints take {total:,} bytes; the course's budget is 34 MB"
     tomllib = pytest.importorskip("tomllib")   # Python 3.11+
     globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["course_utils"]
     for f in files:

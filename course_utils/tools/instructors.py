@@ -63,7 +63,7 @@ def _prose(md: str, lang: str) -> str:
 
 def concept(entry: Entry, lang: str) -> str:
     """The exercise's heading in the solution notebook, in `lang` (the answer's name if there is none)."""
-    heads = re.findall(rf'<a id="ex-{entry.number}"></a>\s*\n#+\s*(?:Exercise\s*\d+\s*:\s*)?(.+)',
+    heads = re.findall(rf'<a id="ex-{entry.number}"></a>\s*\n#+\s*(?:(?:Exercise|अभ्यास)\s*\d+\s*:\s*)?(.+)',
                        _prose(_source("solutions", entry.slug), lang))
     return heads[0].strip().replace("|", "\\|") if heads else f"`{entry.answer}`"
 

@@ -3,7 +3,7 @@
 The glossary check keeps terms of art in English and refuses their mistranslations; the
 style sheet (``[style]`` in ``course_utils/glossary.toml``) adds one nukta policy, one form of
 address, a colon after bold run-in headings, words with a wrong sense, and one Hindi title per
-chapter; against the English twin, a heading left in English and inline maths that differ; and
+chapter; a heading without Hindi; against the English twin, inline maths that differ; and
 the one piece of gender agreement a machine can judge without parsing, a possessive or agreeing
 word right before an English term of the other gender ("की encoder"). Every problem comes with a
 suggested fix. The rest of gender agreement is reviewed by a person: ``--gender`` lists the
@@ -220,6 +220,7 @@ def sense_problems(hindi: str, english: str) -> list[Problem]:
 
 
 H1 = re.compile(r"^#[ \t]+(\d\d)[ \t]*·[ \t]*(.*?)[ \t]*$", re.M)
+SOLUTION_SUBTITLE = "हल"                  # a solution notebook's H1: "# NN · title: हल" (issue 21, D6)
 XREF = re.compile(r"(?<![\d.,])(\d\d) · ([^\]\n,;।()|]*)")
 SLUG = re.compile(r"(?<![\w/.\-])(\d\d) ([a-z]+(?:_[a-z]+)+)\b")
 
@@ -231,8 +232,9 @@ def _starts_with_title(text: str, title: str) -> bool:
 def title_problems(hindi: str, kind: str | None = None) -> list[Problem]:
     """Chapter titles that differ from the style sheet: in an H1 or in an "NN · title" cross-reference.
 
-    kind "chapter": the H1 is "NN · title" or "NN · title: subtitle"; "solution": "NN · title: solutions";
-    None (the build, which cannot tell them apart): either.
+    kind "chapter": the H1 is "NN · title" or "NN · title: subtitle"; "solution": "NN · title: हल";
+    None (the build, which cannot tell them apart): either. (A heading must also carry Hindi, see
+    heading_problems: a title of terms only, such as "ELBO", needs a Hindi subtitle in a chapter H1.)
     """
     titles, problems = load_style().titles, []
     text = _nfc(_prose(hindi))
@@ -245,7 +247,7 @@ def title_problems(hindi: str, kind: str | None = None) -> list[Problem]:
         title = titles[nn]
         sub = rest.split(": ", 1)[1] if ": " in rest else ""
         if kind == "solution":
-            ok, want = rest == f"{title}: solutions", f"# {nn} · {title}: solutions"
+            ok, want = rest == f"{title}: {SOLUTION_SUBTITLE}", f"# {nn} · {title}: {SOLUTION_SUBTITLE}"
         else:
             ok = rest == title or rest.startswith(f"{title}: ")
             want = f"# {nn} · {title}" + (f": {sub}" if sub else "")
@@ -390,9 +392,6 @@ def _other_form(word: str, gender: str, plural: bool) -> str | None:
     return masc
 
 
-FUNCTION_WORDS = frozenset("""a an the to of in on at for with from by into onto and or but is are was were be been
-it its this that these those how why what when where which who not than as without between after before over
-under through your our we you do does can will""".split())
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$", re.M)
 
 
@@ -401,23 +400,53 @@ def _heading_text(line: str) -> str:
     return " ".join(text.split())
 
 
-def heading_problems(hindi: str, english: str) -> list[Problem]:
-    """A Hindi heading that is its English twin word for word, English grammar included.
+# Hindi for the headings the course repeats in every chapter (issue 21, D6): the fix a refused heading is given.
+HEADING_HINDI = [
+    (re.compile(r"^Practice questions$", re.I), "अभ्यास प्रश्न"),
+    (re.compile(r"^Summary$", re.I), "सारांश"),
+    (re.compile(r"^Environment check$", re.I), "Environment की जाँच"),
+    (re.compile(r"^Learning (?:goals|objectives)$", re.I), "सीखने के लक्ष्य"),
+    (re.compile(r"^Exercises?\b", re.I), "अभ्यास"),
+    (re.compile(r"^Questions?\b", re.I), "प्रश्न"),
+]
 
-    "## 2. Encoding to a distribution" is English, not Hindi with terms of art; "## Summary",
-    "## Practice questions" or "### Exercise 2: latent traversal" (terms and names only) pass.
+
+def _heading_fix(level: str, raw: str) -> str:
+    """The suggested fix for a Hindi heading without Hindi: the course's word where one is decided."""
+    h1 = H1.match("# " + raw)
+    if h1:
+        nn, rest = h1[1], h1[2]
+        title = load_style().titles.get(nn, rest.split(": ")[0])
+        if rest.endswith(": solutions") or rest == title:
+            wanted = SOLUTION_SUBTITLE if rest.endswith(": solutions") else "<हिंदी में subtitle>"
+            return f'write "# {nn} · {title}: {wanted}"'
+    lead = re.match(r"^((?:\d+(?:\.\d+)*\.?\s+)?)(.*)$", raw)
+    number, rest = lead[1], lead[2]
+    for pattern, hindi in HEADING_HINDI:
+        m = pattern.match(rest)
+        if m:
+            return f'write "{level} {number}{hindi}{rest[m.end():]}"'
+    return "write the heading in Hindi, keeping the terms of art (and code) in English"
+
+
+def heading_problems(hindi: str, english: str = "") -> list[Problem]:
+    """A heading in a Hindi cell that carries no Hindi (no Devanagari outside code, maths and anchors).
+
+    Every heading a Hindi view shows is Hindi, with terms of art in English: "## Summary", "## Practice
+    questions", "### Exercise 2: `fit`" and "## 2. Encoding to a distribution" are refused ("## सारांश",
+    "## अभ्यास प्रश्न", "### अभ्यास 2: `fit`"); so is a chapter H1 whose title is terms only ("# 05 · ELBO")
+    unless a Hindi subtitle follows, and a solution H1 "# NN · title: solutions" ("# NN · title: हल").
+    `english` (the twin) is not needed; it is accepted for the callers that pass it.
     """
-    hi = [h for _, h in HEADING.findall(re.sub(r"```.*?```", " ", _nfc(hindi), flags=re.S))]
-    en = [h for _, h in HEADING.findall(re.sub(r"```.*?```", " ", english, flags=re.S))]
     problems = []
-    for h, e in zip(hi, en):
+    for level, h in HEADING.findall(re.sub(r"```.*?```", " ", _nfc(hindi), flags=re.S)):
         text = _heading_text(h)
-        if text != _heading_text(e) or DEV_WORD.search(text):
+        if DEV_WORD.search(text):
             continue
-        grammar = [w for w in re.findall(r"[A-Za-z'’-]+", text) if w.lower().strip("'’-") in FUNCTION_WORDS]
-        if grammar:
-            problems.append(Problem(f'heading "{h}" is its English twin, English grammar ("{grammar[0]}") included',
-                                    "write the heading in Hindi, keeping the terms of art in English", h))
+        shown = f"{level} {h}"
+        problems.append(Problem(f'heading "{shown}" carries no Hindi (a Hindi view shows every '
+                                "heading in Hindi, terms of art in English)",
+                                _heading_fix(level, h), h))
     return problems
 
 
@@ -561,7 +590,7 @@ def check_source(path: Path) -> list[tuple[int, Problem]]:
     if h1_cell is None and re.match(r"\d\d_", path.name):
         nn = path.name[:2]
         title = load_style().titles.get(nn, "<title>")
-        want = f"# {nn} · {title}" + (": solutions" if kind == "solution" else "")
+        want = f"# {nn} · {title}" + (f": {SOLUTION_SUBTITLE}" if kind == "solution" else "")
         found.append((0, Problem("the source has no Hindi H1 \"# NN · title\"", f'start it with "{want}"')))
     return found
 
@@ -599,7 +628,7 @@ def check_readme(path: Path) -> list[tuple[int, Problem]]:
         text = "\n".join(para)
         problems = (nukta_problems(text) + address_problems(text) + runin_problems(text)
                     + sense_problems(text, "") + title_problems(text) + (_readme_titles(text) if tables else [])
-                    + agreement_problems(text))
+                    + agreement_problems(text) + heading_problems(text))
         for p in problems:
             at = next((k for k, ln in enumerate(para) if p.found and p.found.split("\n")[0][:20] in ln), 0)
             found.append((start + at + 1, p))

@@ -15,6 +15,7 @@ chapter and its solutions resolves inside it. Every file is written under a temp
 
     python -m course_utils.tools.workspace              # sync into my-course/
     python -m course_utils.tools.workspace --into DIR   # sync into another folder
+    python -m course_utils.tools.workspace --from COPY  # take the views from another copy of the course
 """
 from __future__ import annotations
 
@@ -112,9 +113,15 @@ def report(done: dict[str, list[str]], folder: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.tools.workspace", description=__doc__.split("\n")[0])
     parser.add_argument("--into", type=Path, default=DEFAULT, help="the working copy (default: my-course/)")
+    parser.add_argument("--from", dest="source", type=Path, default=ROOT,
+                        help="the course whose views are copied (default: this repository)")
     args = parser.parse_args(argv)
+    if not all((args.source / tree).is_dir() for tree in TREES):
+        print(f"✗ {args.source} is not a copy of the course: it lacks {', '.join(TREES)}. Fix: pass the folder "
+              f"that holds notebooks/ and solutions/ / --from में course का folder दें", file=sys.stderr)
+        return 2
     try:
-        done = sync(args.into)
+        done = sync(args.into, source=args.source)
     except (OSError, ValueError) as err:
         print(f"✗ {err}", file=sys.stderr)
         return 2

@@ -9,7 +9,14 @@ with a token, autosave every few seconds), and checks what the unit tests and nb
 * after Run All, the environment check and the exercise verdicts use marks the installed fonts have,
   each beside a word (OK / FAIL, सही / Correct ...);
 * moving a widget's slider redraws its picture;
-* a solution link opens the solution notebook, which also stays unmodified.
+* a solution link opens the solution notebook, which also stays unmodified;
+* the first click on an answer, exercise-solution or back link lands on its anchor, in view, even when the
+  target notebook was not open yet (jupyterlab/course-links), in both languages;
+* the tabs of a chapter, its solution and their twins in the other language read differently;
+* a Hindi view shows no heading without Hindi, and no opened view shows a raw repr such as `<... at 0x...>`;
+* a long run autosaves only the learner's working copy, never a tracked view, and an update
+  (`python -m course_utils.tools.workspace`, what `make update` runs after `git pull`) keeps the answers
+  the learner typed in JupyterLab, writing the course's new version beside them.
 
 Needs Debian's chromium and fonts-noto-core and the `browser` extra (Playwright, driving
 /usr/bin/chromium; no browser download); `make test-browser` installs them when missing.
@@ -44,6 +51,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 VIEW = "notebooks/hi/00_start_here.ipynb"
 SOLUTION = "solutions/hi/00_start_here.ipynb"
 AUTOSAVE_S = 2          # JupyterLab's autosave interval for the test (default 120 s)
+CHAPTER_HI, ANSWERS_HI = "notebooks/hi/10_conditional_vae.ipynb", "solutions/hi/10_conditional_vae.ipynb"
+CHAPTER_EN, ANSWERS_EN = "notebooks/en/10_conditional_vae.ipynb", "solutions/en/10_conditional_vae.ipynb"
+LANDED_PX = 150         # an anchor "landed" when it sits this close below the top of the notebook's view
+UPSTREAM_EDITS = (VIEW, SOLUTION)   # the views the update test changes as a `git pull` of a new version would
 TOKEN = "course-browser-test"
 
 
@@ -77,7 +88,8 @@ def lab(tmp_path_factory):
         shutil.copy2(ROOT / name, work / name)
     from course_utils.tools.workspace import sync
     sync(work / "my-course", source=work)          # `make lab` serves this working copy (it syncs it again first)
-    tracked = {rel: _fingerprint(work / rel) for rel in (VIEW, SOLUTION)}   # the course's own views
+    tracked = {p.relative_to(work).as_posix(): _fingerprint(p)                # the course's own views, every one
+               for tree in ("notebooks", "solutions") for p in sorted((work / tree).glob("*/*.ipynb"))}
     copied = {rel: _fingerprint(work / "my-course" / rel) for rel in (VIEW, SOLUTION)}   # before JupyterLab can touch them
     home = tmp_path_factory.mktemp("jupyter")
     _write_settings(home / "settings")
@@ -110,9 +122,11 @@ def lab(tmp_path_factory):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"JupyterLab did not start; its log:\n{(home / 'lab.log').read_text()[-3000:]}")
             time.sleep(0.5)
-        yield {"base": base, "work": work / "my-course", "log": home / "lab.log", "copied": copied}
+        yield {"base": base, "work": work / "my-course", "course": work, "log": home / "lab.log", "copied": copied,
+               "tracked": tracked}
         for rel, before in tracked.items():      # whatever JupyterLab did, the tracked views are never its files
-            assert _fingerprint(work / rel) == before, f"JupyterLab wrote the tracked view {rel}"
+            if rel not in UPSTREAM_EDITS:        # (the update test plays "git pull" on these two itself)
+                assert _fingerprint(work / rel) == before, f"JupyterLab wrote the tracked view {rel}"
     finally:
         # Shut the server (and its kernels) down through its API; then end the group we started, if still there.
         try:
@@ -264,6 +278,186 @@ def test_solution_link_opens_the_solution_unmodified(page, lab):
     _wait_kernel_idle(page)
     _assert_unmodified(page, lab, SOLUTION)
 
+
+
+# ------------------------------------------------------------------ links that land, tabs, headings, reprs, updates
+def _activate(page: Page, rel: str) -> None:
+    """Open `rel` (or bring its tab to the front) and wait until its notebook is ready."""
+    page.evaluate("p => window.jupyterapp.commands.execute('docmanager:open', {path: p}).then(() => true)", rel)
+    page.wait_for_function("p => { const nb = window.jupyterapp.shell.currentWidget;"
+                           " return nb && nb.context && nb.context.path === p && nb.context.isReady; }",
+                           arg=rel, timeout=60_000)
+
+
+def _is_open(page: Page, rel: str) -> bool:
+    return page.evaluate("p => Array.from(window.jupyterapp.shell.widgets('main'))"
+                         ".some(w => w.context && w.context.path === p)", rel)
+
+
+def _close(page: Page, rel: str) -> None:
+    page.evaluate("p => { for (const w of Array.from(window.jupyterapp.shell.widgets('main')))"
+                  " if (w.context && w.context.path === p) w.close(); }", rel)
+    page.wait_for_function("p => !Array.from(window.jupyterapp.shell.widgets('main'))"
+                           ".some(w => w.context && w.context.path === p)", arg=rel, timeout=30_000)
+
+
+def _click_link(page: Page, target: str) -> None:
+    """Scroll the current notebook to the cell that links to `target` (path#anchor) and click the link."""
+    cells = _current(page, "Array.from(nb.content.model.cells).map(c => c.sharedModel.getSource())")
+    path, anchor = target.split("#")
+    index = next(i for i, c in enumerate(cells) if re.search(re.escape(path.split("/")[-1]) + "#" + anchor + r"\)", c))
+    _current(page, f"(nb.content.activeCellIndex = {index}, nb.content.scrollToItem({index}, 'center'))")
+    widget = _current(page, "nb.id")
+    # JupyterLab rewrites a relative href to /files/<path>?_xsrf=...#anchor
+    link = page.locator(f"[id='{widget}'] .jp-Cell.jp-mod-active "
+                        f"a[href*='{path.split('/')[-1]}'][href$='#{anchor}']").first
+    link.wait_for(timeout=30_000)
+    link.click()
+
+
+def _anchor_top(page: Page, anchor: str):
+    """Where the anchor sits in the current notebook's view: px below its top, and the view's height (None: not rendered)."""
+    return _current(page, f"(() => {{ const el = nb.content.node.querySelector('[data-jupyter-id=\"{anchor}\"], "
+                          f"[id=\"{anchor}\"]'); if (!el) return null; const view = nb.content.node;"
+                          " return [el.getBoundingClientRect().top - view.getBoundingClientRect().top, view.clientHeight];"
+                          " })()")
+
+
+def _assert_lands(page: Page, rel: str, anchor: str, timeout_s: float = 20) -> float:
+    """After a click: `rel` opens and its anchor comes to the top of the view, and stays there; return the seconds."""
+    start = time.monotonic()
+    page.wait_for_function("p => { const nb = window.jupyterapp.shell.currentWidget;"
+                           " return nb && nb.context && nb.context.path === p; }", arg=rel, timeout=60_000)
+    seen = None
+    while time.monotonic() - start < timeout_s:
+        seen = _anchor_top(page, anchor)
+        if seen and -2 <= seen[0] <= LANDED_PX:
+            break
+        time.sleep(0.2)
+    landed = time.monotonic() - start
+    assert seen and -2 <= seen[0] <= LANDED_PX, (
+        f"the first click opened {rel} but not at #{anchor}: the anchor is "
+        f"{'not rendered' if not seen else f'{seen[0]:.0f} px below the top of a {seen[1]} px view'} after {timeout_s} s")
+    time.sleep(2)                                     # cells above it render and typeset: it must stay in view
+    again = _anchor_top(page, anchor)
+    assert again and -2 <= again[0] <= LANDED_PX, f"#{anchor} in {rel} drifted out of view: {again}"
+    return landed
+
+
+def test_first_click_on_an_answer_link_lands_on_the_question(page):
+    assert not _is_open(page, ANSWERS_HI)
+    _activate(page, CHAPTER_HI)
+    _click_link(page, "../../solutions/hi/10_conditional_vae.ipynb#q-3")
+    _assert_lands(page, ANSWERS_HI, "q-3")
+
+
+def test_first_click_on_a_back_link_lands_with_the_chapter_closed(page):
+    _close(page, CHAPTER_HI)
+    _activate(page, ANSWERS_HI)
+    _click_link(page, "../../notebooks/hi/10_conditional_vae.ipynb#q-3")
+    _assert_lands(page, CHAPTER_HI, "q-3")       # the chapter's practice questions: ~10,000 px below its top
+
+
+def test_first_click_on_an_exercise_solution_link_lands_in_english(page):
+    assert not _is_open(page, ANSWERS_EN)
+    _activate(page, CHAPTER_EN)
+    _click_link(page, "../../solutions/en/10_conditional_vae.ipynb#ex-2")
+    _assert_lands(page, ANSWERS_EN, "ex-2")
+
+
+def test_tabs_tell_chapter_solution_and_language_apart(page):
+    for rel in (CHAPTER_HI, ANSWERS_HI, CHAPTER_EN, ANSWERS_EN):
+        _activate(page, rel)
+    page.wait_for_function("() => Array.from(document.querySelectorAll('#jp-main-dock-panel .lm-TabBar-tab'))"
+                           ".every(t => (t.title || '').includes('Path:'))", timeout=30_000)   # captions name paths
+    tabs = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#jp-main-dock-panel .lm-TabBar-tab')).map(t => {"
+        " const label = t.querySelector('.lm-TabBar-tabLabel');"
+        " const before = getComputedStyle(label, '::before').content;"
+        " return [t.title || '', (before && before !== 'none' && before !== 'normal' ? JSON.parse(before) + ' ' : '')"
+        " + label.textContent]; })")
+    shown = {title.split("\n")[0]: text for title, text in tabs}
+    named = {rel: next((text for title, text in tabs if rel.split("/")[-1] in text and rel in title), None)
+             for rel in (CHAPTER_HI, ANSWERS_HI, CHAPTER_EN, ANSWERS_EN)}
+    assert all(named.values()), f"a tab was not found by its path: {tabs}"
+    assert len(set(named.values())) == 4, f"two of the four tabs read the same: {named}"
+    assert "हल" in named[ANSWERS_HI] and "solution" in named[ANSWERS_EN], named
+    assert named[CHAPTER_HI].startswith("hi") and named[CHAPTER_EN].startswith("en"), (named, shown)
+
+
+def _rendered_headings(page: Page) -> list[str]:
+    """Every heading of the current notebook's markdown cells, as rendered (scrolled through, cell by cell)."""
+    n = _current(page, "nb.content.widgets.length")
+    found: dict[str, None] = {}
+    for i in range(n):
+        if _current(page, f"nb.content.widgets[{i}].model.type") != "markdown":
+            continue
+        _current(page, f"nb.content.scrollToItem({i}, 'start')")
+        page.wait_for_function(
+            f"() => {{ const c = window.jupyterapp.shell.currentWidget.content.widgets[{i}];"
+            " return c.rendered === false || c.node.querySelector('.jp-RenderedMarkdown') !== null; }",
+            timeout=15_000)
+        for text in _current(page, f"Array.from(nb.content.widgets[{i}].node.querySelectorAll("
+                                   "'.jp-RenderedMarkdown h1, .jp-RenderedMarkdown h2, .jp-RenderedMarkdown h3,"
+                                   " .jp-RenderedMarkdown h4, .jp-RenderedMarkdown h5, .jp-RenderedMarkdown h6'))"
+                                   ".map(h => h.textContent.replace('¶', '').trim())"):
+            found[text] = None
+    return list(found)
+
+
+def test_hindi_views_show_no_heading_without_hindi(page):
+    for rel in (CHAPTER_HI, ANSWERS_HI):
+        _activate(page, rel)
+        headings = _rendered_headings(page)
+        assert len(headings) >= 5, headings
+        english = [h for h in headings if not re.search("[\u0900-\u097f]", h)]
+        assert not english, f"{rel} shows headings without Hindi: {english}"
+
+
+def test_opened_views_show_no_raw_repr(page):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_stored_outputs import raw_reprs
+    for rel in (CHAPTER_HI, ANSWERS_HI, CHAPTER_EN, ANSWERS_EN):
+        _activate(page, rel)
+        nb = json.loads(_current(page, "JSON.stringify(nb.context.model.toJSON())"))
+        assert not raw_reprs(nb), f"{rel} shows {raw_reprs(nb)}"
+
+
+def test_a_long_run_and_an_update_keep_the_learners_answers(page, lab):
+    work, course = lab["work"], lab["course"]
+    # The run of test_run_all_... lasted many autosave intervals: autosave wrote the working copy only.
+    assert _fingerprint(work / VIEW) != lab["copied"][VIEW], "autosave never wrote the working copy during the run"
+    assert _fingerprint(course / VIEW) == lab["tracked"][VIEW], "a run changed the tracked view"
+    # The learner answers an exercise in JupyterLab and saves.
+    _activate(page, VIEW)
+    cells = _current(page, "Array.from(nb.content.model.cells).map(c => c.sharedModel.getSource())")
+    index = next(i for i, c in enumerate(cells) if re.search(r"^\s+\.\.\.\s*$", c, re.M))   # the exercise stub
+    mark = "# my answer, typed in JupyterLab"
+    _current(page, f"nb.content.model.cells.get({index}).sharedModel.setSource({json.dumps(mark)} + '\\n' + "
+                   f"nb.content.model.cells.get({index}).sharedModel.getSource())")
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
+    assert mark in (work / VIEW).read_text(encoding="utf-8")
+    # `git pull` brings a new version of the chapter and of its (never edited) solution; then the sync of `make update`.
+    for rel in UPSTREAM_EDITS:
+        nb = json.loads((course / rel).read_text(encoding="utf-8"))
+        nb["cells"].append({"cell_type": "markdown", "id": "course-update", "metadata": {"tags": ["lang-hi"]},
+                            "source": "नया हिस्सा / a new section"})
+        (course / rel).write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    solution_before = _fingerprint(work / SOLUTION)
+    assert solution_before == lab["copied"][SOLUTION], "the solution was only opened, never saved"
+    sync = subprocess.run([sys.executable, "-m", "course_utils.tools.workspace", "--from", str(course),
+                           "--into", str(work)], capture_output=True, text=True, timeout=120)
+    assert sync.returncode == 0, sync.stderr
+    assert f"✎ {VIEW}: yours is kept" in sync.stdout, sync.stdout
+    assert mark in (work / VIEW).read_text(encoding="utf-8"), "the update overwrote the learner's answer"
+    beside = work / VIEW.replace(".ipynb", ".updated.ipynb")
+    assert "a new section" in beside.read_text(encoding="utf-8") and mark not in beside.read_text(encoding="utf-8")
+    assert "a new section" in (work / SOLUTION).read_text(encoding="utf-8"), "an untouched view takes the update"
+    # JupyterLab, reading the file again, still shows the answer.
+    _current(page, "nb.context.revert()")
+    page.wait_for_function(f"() => window.jupyterapp.shell.currentWidget.content.model.cells.get({index})"
+                           f".sharedModel.getSource().startsWith({json.dumps(mark)})", timeout=30_000)
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v"]))
