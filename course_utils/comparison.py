@@ -191,3 +191,204 @@ def format_table(table: dict, names: list[str] | None = None) -> str:
               "seconds, उस machine पर जिसने checkpoint / table बनाया"]
     return "\n".join(lines)
 
+
+
+# ------------------------------------------------------ chapter 14: VAE vs GAN vs diffusion, on the seeds' criteria
+
+# The families and their zoo names: the course's VAE (chapter 07, the one in chapter 12's table), and 3 training
+# seeds each of a small VAE (784-64-16; seed 0 is chapter 13's vae_ch13), the GAN and the DDPM of chapter 14.
+GEN14_COURSE_VAE = "mlp_vae_ch07"
+GEN14_SEEDS = {"VAE": ("vae_ch13", "vae_ch14_s1", "vae_ch14_s2"),
+               "GAN": ("gan_ch14_s0", "gan_ch14_s1", "gan_ch14_s2"),
+               "diffusion": ("ddpm_ch14_s0", "ddpm_ch14_s1", "ddpm_ch14_s2")}
+GEN14_STEPS = 20          # the DDPM's sampling steps in the table (respaced from T = 1000)
+GEN14_MISSING = 0.01      # a class is "missing" when under 1% of the samples are judged to be of it (real: ~10%)
+GEN14_BOUND_DRAWS = 16    # timesteps drawn per test digit for the DDPM bound's sum over t (a noisy, unbiased estimate)
+
+
+def family_of(name: str) -> str:
+    """'VAE', 'GAN' or 'diffusion' for a chapter-14 zoo name (or the course's VAE)."""
+    if name == GEN14_COURSE_VAE:
+        return "VAE"
+    for family, names in GEN14_SEEDS.items():
+        if name in names:
+            return family
+    raise ValueError(f"{name!r} is not a chapter-14 model; choose {GEN14_COURSE_VAE} or one of "
+                     f"{', '.join(n for names in GEN14_SEEDS.values() for n in names)}.")
+
+
+def class_shares(judge: nn.Module, images: torch.Tensor, n_classes: int = 10) -> torch.Tensor:
+    """The share of `images` the judge assigns to each class (argmax of its logits): n_classes shares that sum to 1."""
+    if images.shape[0] == 0:
+        raise ValueError("class_shares needs at least one image.")
+    with torch.no_grad():
+        labels = torch.cat([judge(images[i:i + 1000].reshape(-1, 1, 28, 28)).argmax(1)
+                            for i in range(0, len(images), 1000)])
+    return torch.bincount(labels, minlength=n_classes).double() / len(labels)
+
+
+def comparison14_context(settings: dict | None = None) -> dict:
+    """Chapter 12's table context (the same split, judge, real half A and real-vs-real floor), plus the judge's class
+    shares of real half B: the calibration of the coverage column (the judge on 1,000 real test digits)."""
+    ctx = table_context(settings)
+    ctx["real_shares"] = class_shares(ctx["judge"], ctx["x"][ctx["half"]:])
+    ctx["floor"]["missing"] = int((ctx["real_shares"] < GEN14_MISSING).sum())
+    ctx["floor"]["grey"] = grey_share(ctx["x"][ctx["half"]:])
+    ctx["floor"]["isolated"] = isolated_grey_share(ctx["x"][ctx["half"]:])
+    return ctx
+
+
+def grey_share(images: torch.Tensor, low: float = 0.1, high: float = 0.9) -> float:
+    """Blur, measured: the share of ink pixels (value > low) that are mid-grey (low < value < high), over all images.
+
+    Sharp strokes are mostly near 1 with a thin grey edge; a blurred stroke is mostly grey."""
+    v = images.flatten()
+    if v.numel() == 0 or float(v.min()) < 0 or float(v.max()) > 1:
+        raise ValueError("grey_share wants images with values in [0, 1].")
+    ink = v > low
+    if not bool(ink.any()):
+        raise ValueError(f"no pixel is above {low}: there is no ink to measure.")
+    return float((ink & (v < high)).sum() / ink.sum())
+
+
+def isolated_grey_share(images: torch.Tensor, low: float = 0.1, high: float = 0.9, core: float = 0.5) -> float:
+    """Scatter, measured: the share of mid-grey ink pixels (low < value < high) with no pixel above `core` in their
+    3x3 neighbourhood. The grey edge of a stroke, blurred or not, touches the stroke's core (low share); scattered
+    noise between the strokes does not (high share)."""
+    x = images.reshape(-1, 1, 28, 28)
+    grey_share(x, low, high)   # the same checks: values in [0, 1], some ink
+    grey = (x > low) & (x < high)
+    if not bool(grey.any()):
+        return 0.0
+    near_core = torch.nn.functional.max_pool2d((x > core).float(), 3, stride=1, padding=1) > 0
+    return float((grey & ~near_core).sum() / grey.sum())
+
+
+def sample_scores(images: torch.Tensor, ctx: dict) -> dict:
+    """FD, precision, recall (judge features, against real half A), the judge's class shares and the grey share."""
+    fake = judge_features(ctx["judge"], images.reshape(-1, 1, 28, 28))
+    p, r = precision_recall(ctx["real_a"], fake, k=ctx["settings"]["pr_k"])
+    shares = class_shares(ctx["judge"], images)
+    return {"fd": frechet_distance(fake, ctx["real_a"]), "precision": p, "recall": r,
+            "shares": [round(float(s), 4) for s in shares], "missing": int((shares < GEN14_MISSING).sum()),
+            "min_share": float(shares.min()), "grey": grey_share(images),
+            "isolated": isolated_grey_share(images)}
+
+
+@torch.no_grad()
+def generate14(name: str, model: nn.Module, n: int, seed: int, steps: int | None = None) -> tuple[torch.Tensor, dict]:
+    """n images (N, 1, 28, 28) from chapter-14 model `name`, and the cost: seconds and network calls per image.
+
+    VAE: the decoder's mean at z ~ N(0, I) (as chapter 12); GAN: G(z); diffusion: ancestral sampling, `steps` calls."""
+    family = family_of(name)
+    g = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    if family == "diffusion":
+        calls = model.network_calls
+        x = model.sample(n, steps=steps or GEN14_STEPS, generator=g)
+        calls = model.network_calls - calls
+    elif family == "GAN":
+        x, calls = model.sample(n, generator=g), 1
+    else:
+        x, calls = model.decode(torch.randn(n, model.fc_mu.out_features, generator=g)).reshape(-1, 1, 28, 28), 1
+    seconds = time.perf_counter() - start
+    return x, {"seconds_per_image": seconds / n, "calls_per_image": calls}
+
+
+def comparison14_row(name: str, ctx: dict, steps: int | None = None, likelihood: bool = True) -> dict:
+    """One row of chapter 14's table for zoo model `name`: sample scores, cost, likelihood where defined, training."""
+    from course_utils.models import count_parameters
+    family, s = family_of(name), ctx["settings"]
+    model, rec = zoo.load(name, verbose=False), zoo.record(name)
+    steps = (steps or GEN14_STEPS) if family == "diffusion" else None
+    x, cost = generate14(name, model, s["n_samples"], s["seed"], steps)
+    row = {"name": name, "family": family, "steps": steps, "params": count_parameters(model),
+           "train_seconds": rec["seconds"], "epochs": rec["recipe"]["epochs"], "checkpoint": rec["sha256"],
+           **cost, **sample_scores(x, ctx), "nll": None, "nll_kind": None}
+    if likelihood and name == GEN14_COURSE_VAE:   # chapter 12's IWAE bound, k = 100, from its committed table
+        t12 = load_table()
+        r12 = next(r for r in t12["rows"] if r["name"] == name)
+        if r12["checkpoints"][name] != rec["sha256"]:
+            raise ValueError(f"model_table.json's {name} row is stale; remake it with `{TABLE_COMMAND}`.")
+        row["nll"], row["nll_se"] = r12["bits_per_dim"], r12["nll_se"] / (784 * math.log(2))
+        row["nll_kind"] = "bits/pixel, binarised digits (Bernoulli), IWAE k=100"
+    elif likelihood and family == "diffusion":
+        bpd = model.bits_per_dim(ctx["x"][:s["n_likelihood"]], draws=GEN14_BOUND_DRAWS, seed=s["seed"])
+        row["nll"], row["nll_se"] = mean_and_se(bpd)
+        row["nll_kind"] = f"bits/pixel, 8-bit grey digits (256 levels), DDPM bound, {GEN14_BOUND_DRAWS} t per digit"
+    return row
+
+
+def spread(values: list[float]) -> dict:
+    """Mean, standard deviation (n − 1) and range of a few training seeds' values."""
+    t = torch.tensor(values, dtype=torch.float64)
+    return {"mean": float(t.mean()), "sd": float(t.std()) if len(t) > 1 else float("nan"),
+            "min": float(t.min()), "max": float(t.max()), "n": len(values)}
+
+
+def comparison14(ctx: dict | None = None, steps: int | None = None, likelihood: bool = True) -> dict:
+    """Chapter 14's comparison: a row per model (the course's VAE, 3 seeds of each family), each family's spread
+    over its seeds (FD, precision, recall, missing classes) and the real-vs-real floor with the real class shares."""
+    ctx = ctx or comparison14_context()
+    rows = [comparison14_row(GEN14_COURSE_VAE, ctx, likelihood=likelihood)]
+    rows += [comparison14_row(n, ctx, steps, likelihood) for names in GEN14_SEEDS.values() for n in names]
+    seeds = {family: {key: spread([r[key] for r in rows if r["name"] in names])
+                      for key in ("fd", "precision", "recall", "missing", "grey", "isolated", "seconds_per_image")}
+             for family, names in GEN14_SEEDS.items()}
+    floor = {**ctx["floor"], "shares": [round(float(v), 4) for v in ctx["real_shares"]]}
+    return {"rows": rows, "seeds": seeds, "floor": floor, "settings": ctx["settings"]}
+
+
+def steps_sweep(name: str, steps_list: list[int], ctx: dict) -> list[dict]:
+    """FD, precision, recall and cost of diffusion model `name` at each number of sampling steps."""
+    if family_of(name) != "diffusion":
+        raise ValueError(f"{name} is not a diffusion model; steps_sweep needs one of {GEN14_SEEDS['diffusion']}.")
+    model, out = zoo.load(name, verbose=False), []
+    for steps in steps_list:
+        x, cost = generate14(name, model, ctx["settings"]["n_samples"], ctx["settings"]["seed"], steps)
+        out.append({"steps": steps, **cost, **sample_scores(x, ctx)})
+    return out
+
+
+def format_comparison14(result: dict) -> str:
+    """The comparison as fixed-width text, a bilingual legend, and the columns that are NOT comparable across rows."""
+    def num(v, fmt):
+        return "—".rjust(int(fmt.split(".")[0])) if v is None else format(v, fmt)
+    head = (f"{'model':14s} {'family':9s} {'FD':>6s} {'prec':>5s} {'recall':>6s} {'missing':>7s} {'min %':>5s} "
+            f"{'grey %':>6s} {'bits/px':>7s} {'±se':>5s} {'ms/img':>7s} {'calls':>5s} {'params':>8s} {'train s':>7s}")
+    lines = [head, "-" * len(head)]
+    for r in result["rows"]:
+        lines.append(f"{r['name']:14s} {r['family']:9s} {r['fd']:6.1f} {r['precision']:5.2f} {r['recall']:6.2f} "
+                     f"{r['missing']:7d} {100 * r['min_share']:5.1f} {100 * r['grey']:6.1f} {num(r['nll'], '7.3f')} "
+                     f"{num(r.get('nll_se'), '5.3f')} "
+                     f"{1000 * r['seconds_per_image']:7.3f} {r['calls_per_image']:5d} {r['params']:8,d} "
+                     f"{r['train_seconds']:7.0f}")
+    f = result["floor"]
+    lines.append(f"{'real B vs A':14s} {'':9s} {f['fd']:6.1f} {f['precision']:5.2f} {f['recall']:6.2f} "
+                 f"{f['missing']:7d} {100 * min(f['shares']):5.1f} {100 * f['grey']:6.1f}")
+    lines += ["", "3 training seeds per family: mean ± sd (min – max) / हर family के 3 training seeds: "
+                  "mean ± sd (min – max)"]
+    for family, by in result["seeds"].items():
+        lines.append(f"  {family:9s} " + "  ".join(
+            f"{k} {v['mean']:.3g} ± {v['sd']:.2g} ({v['min']:.3g} – {v['max']:.3g})"
+            for k, v in by.items() if k != "seconds_per_image"))
+    lines += ["",
+              "FD, prec, recall: digit judge's 64 features, 1,000 samples vs real half A (chapter 12) / digit judge के "
+              "64 features में, 1,000 samples बनाम असली half A (chapter 12)",
+              "missing: classes with < 1% of the samples by the judge; min %: the rarest class's share (real digits: "
+              "the last row) / missing: judge के हिसाब से < 1% samples वाली classes; min %: सबसे कम दिखने वाली class "
+              "का हिस्सा (असली digits: आखिरी row)",
+              "grey %: the share of ink pixels (> 0.1) that are mid-grey (< 0.9): blur, measured / grey %: ink वाले "
+              "pixels (> 0.1) में mid-grey (< 0.9) pixels का हिस्सा: धुंधलापन, मापकर",
+              "bits/px ± se (over the 1,000 test digits): NOT comparable across families: VAE = Bernoulli bound of "
+              "binarised digits (2 levels), diffusion = bound of 8-bit grey digits (256 levels); GAN: no likelihood; "
+              "small VAEs: not computed here (chapter 12's IWAE bound applies) / bits/px ± se (1,000 test digits पर): "
+              "families के बीच तुलना लायक नहीं: VAE = binarised digits (2 levels) की Bernoulli bound, diffusion = "
+              "8-bit grey digits (256 levels) की bound; GAN: कोई likelihood नहीं; छोटे VAEs: यहाँ नहीं निकाली गई "
+              "(chapter 12 की IWAE bound लागू होती है)",
+              "ms/img, calls: sampling cost per image, wall time on this machine and network calls (the DDPM's "
+              "steps) / ms/img, calls: हर image का sampling खर्च, इस machine पर wall time और network calls (DDPM के "
+              "steps)",
+              "train s: seconds on the machine that made the checkpoint (zoo record) / train s: checkpoint बनाने "
+              "वाली machine पर seconds (zoo record)"]
+    return "\n".join(lines)

@@ -340,6 +340,50 @@ RECIPES.update({f"{kind}_ch13": Recipe(model, args, loss=loss, lr=2e-3, epochs=3
                                        about=f"chapter 13's {about}, on all 8,000 training digits, binarised")
                 for kind, (model, args, loss, about) in _ALL_13.items()})
 
+# chapter 14 (beyond_vae), GAN and diffusion: recipes below this line
+from course_utils import generative  # noqa: E402  (chapter 14's GAN and DDPM; generative.py imports no zoo)
+
+MODELS["GAN"] = generative.GAN      # chapter 14: DCGAN-like generator + discriminator in one module
+MODELS["DDPM"] = generative.DDPM    # chapter 14: DDPM, MLP noise predictor with a per-pixel skip
+# both draw random numbers (z; t and the noise): seeded in eval mode, so a record's test loss equals its last val_loss
+LOSSES["gan"] = _fixed_draws_in_eval(generative.gan_loss)    # d_loss on detached fakes + g_loss through a detached D
+LOSSES["ddpm"] = _fixed_draws_in_eval(generative.ddpm_loss)  # Ho et al.'s simple loss ||eps - eps_theta||^2 per image
+OPTIMIZERS["adam_gan"] = lambda model, lr: torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999))
+# 3 training seeds each, on the course split's 8,000 grey training digits; the VAE of the same size as vae_ch13
+# (784-64-16, its seed 0) gets seeds 1 and 2 here, for the 3-seed stability comparison
+RECIPES.update({f"gan_ch14_s{seed}": Recipe("GAN", {"latent": 16, "width": 32}, loss="gan", optimizer="adam_gan",
+                                            lr=2e-4, epochs=25, seed=seed,
+                                            about=f"chapter 14's DCGAN-like GAN (simultaneous gradients, "
+                                                  f"non-saturating loss), seed {seed}")
+                for seed in (0, 1, 2)})
+RECIPES.update({f"ddpm_ch14_s{seed}": Recipe("DDPM", {"hidden": 96, "T": 1000}, loss="ddpm", epochs=200, seed=seed,
+                                             about=f"chapter 14's DDPM (T = 1000, noise predictor: MLP with hidden 96 "
+                                                   f"plus a per-pixel skip), seed {seed}")
+                for seed in (0, 1, 2)})
+RECIPES.update({f"vae_ch14_s{seed}": Recipe("MLPVAE", {"latent": 16, "hidden": 64}, loss="elbo_bernoulli", lr=2e-3,
+                                            epochs=30, seed=seed,
+                                            about=f"chapter 14's 3-seed VAE: vae_ch13's recipe (its seed 0), "
+                                                  f"seed {seed}")
+                for seed in (1, 2)})
+
+# chapter 14 (beyond_vae), miniatures: recipes below this line
+from course_utils import beyond  # noqa: E402  (the miniatures' models and losses)
+
+MODELS["TwoLevelVAE"] = beyond.TwoLevelVAE
+LOSSES["iwae5_bernoulli"] = _fixed_draws_in_eval(lambda model, x: beyond.iwae_loss(model, torch.bernoulli(x), k=5))
+LOSSES["elbo_bernoulli_seeded"] = _fixed_draws_in_eval(_elbo_bernoulli)
+LOSSES["hvae_bernoulli"] = _fixed_draws_in_eval(lambda model, x: beyond.hvae_terms(model, torch.bernoulli(x)))
+# IWAE (k = 5) against the VAE: the same 784-40-12 MLP, data, epochs and learning rate, 3 training seeds each
+_MINI_14 = {"vae": ("elbo_bernoulli_seeded", "the VAE (ELBO)"), "iwae5": ("iwae5_bernoulli", "the IWAE, k = 5")}
+RECIPES.update({f"mini_{kind}_s{seed}": Recipe("MLPVAE", {"latent": 12, "hidden": 40}, loss=loss, lr=2e-3, epochs=50,
+                                               seed=seed, about=f"chapter 14's miniature: {about}, MLP 784-40-12, "
+                                                                 f"binarised digits, seed {seed}")
+                for kind, (loss, about) in _MINI_14.items() for seed in (0, 1, 2)})
+RECIPES["mini_hvae"] = Recipe("TwoLevelVAE", {"z1": 12, "z2": 8, "hidden": 40}, loss="hvae_bernoulli", lr=2e-3,
+                              epochs=50, about="chapter 14's miniature: a two-level hierarchical VAE z2 (8) -> z1 (12) "
+                                               "-> x, hidden 40, binarised digits")
+
+
 def recipe(name: str) -> Recipe:
     """The recipe called `name`; an unknown name raises ZooError listing the known ones."""
     if name not in RECIPES:
