@@ -155,10 +155,13 @@ def table_row(name: str, ctx: dict, likelihood: bool = True) -> dict:
     return row
 
 
+def _num(v: float | None, fmt: str) -> str:
+    """`v` in format `fmt`, or a dash as wide as the field when the value is not defined for that model."""
+    return "—".rjust(int(fmt.split(".")[0])) if v is None else format(v, fmt)
+
+
 def format_table(table: dict, names: list[str] | None = None) -> str:
     """The table as fixed-width text, with a bilingual legend of its columns ("—": not defined for that model)."""
-    def num(v, fmt):
-        return "—".rjust(int(fmt.split(".")[0])) if v is None else format(v, fmt)
     head = (f"{'model':17s} {'recon':>6s} {'-log p':>7s} {'±se':>4s} {'bits/d':>6s} {'gap':>5s} {'FD':>6s} "
             f"{'prec':>5s} {'recall':>6s} {'units':>7s} {'params':>9s} {'epochs':>6s} {'train s':>7s} {'sample s':>8s}")
     lines = [head, "-" * len(head)]
@@ -167,10 +170,10 @@ def format_table(table: dict, names: list[str] | None = None) -> str:
             continue
         u = r.get("units")
         units = "—" if not u else f"{u['active']}/{u['of']}"
-        lines.append(f"{r['name']:17s} {r['recon_sse']:6.2f} {num(r.get('nll'), '7.1f')} {num(r.get('nll_se'), '4.1f')} "
-                     f"{num(r.get('bits_per_dim'), '6.3f')} {num(r.get('gap'), '5.1f')} {num(r.get('fd'), '6.1f')} "
-                     f"{num(r.get('precision'), '5.2f')} {num(r.get('recall'), '6.2f')} {units:>7s} {r['params']:9,d} "
-                     f"{r['epochs']:6d} {r['train_seconds']:7.0f} {num(r.get('sample_seconds'), '8.2f')}")
+        lines.append(f"{r['name']:17s} {r['recon_sse']:6.2f} {_num(r.get('nll'), '7.1f')} {_num(r.get('nll_se'), '4.1f')} "
+                     f"{_num(r.get('bits_per_dim'), '6.3f')} {_num(r.get('gap'), '5.1f')} {_num(r.get('fd'), '6.1f')} "
+                     f"{_num(r.get('precision'), '5.2f')} {_num(r.get('recall'), '6.2f')} {units:>7s} {r['params']:9,d} "
+                     f"{r['epochs']:6d} {r['train_seconds']:7.0f} {_num(r.get('sample_seconds'), '8.2f')}")
     f = table["floor"]
     lines.append(f"{'real B vs real A':17s} {'':6s} {'':7s} {'':4s} {'':6s} {'':5s} {f['fd']:6.1f} {f['precision']:5.2f} "
                  f"{f['recall']:6.2f}")
@@ -352,15 +355,13 @@ def steps_sweep(name: str, steps_list: list[int], ctx: dict) -> list[dict]:
 
 def format_comparison14(result: dict) -> str:
     """The comparison as fixed-width text, a bilingual legend, and the columns that are NOT comparable across rows."""
-    def num(v, fmt):
-        return "—".rjust(int(fmt.split(".")[0])) if v is None else format(v, fmt)
     head = (f"{'model':14s} {'family':9s} {'FD':>6s} {'prec':>5s} {'recall':>6s} {'missing':>7s} {'min %':>5s} "
             f"{'grey %':>6s} {'bits/px':>7s} {'±se':>5s} {'ms/img':>7s} {'calls':>5s} {'params':>8s} {'train s':>7s}")
     lines = [head, "-" * len(head)]
     for r in result["rows"]:
         lines.append(f"{r['name']:14s} {r['family']:9s} {r['fd']:6.1f} {r['precision']:5.2f} {r['recall']:6.2f} "
-                     f"{r['missing']:7d} {100 * r['min_share']:5.1f} {100 * r['grey']:6.1f} {num(r['nll'], '7.3f')} "
-                     f"{num(r.get('nll_se'), '5.3f')} "
+                     f"{r['missing']:7d} {100 * r['min_share']:5.1f} {100 * r['grey']:6.1f} {_num(r['nll'], '7.3f')} "
+                     f"{_num(r.get('nll_se'), '5.3f')} "
                      f"{1000 * r['seconds_per_image']:7.3f} {r['calls_per_image']:5d} {r['params']:8,d} "
                      f"{r['train_seconds']:7.0f}")
     f = result["floor"]
